@@ -1,0 +1,9 @@
+/* The entry points of l0sim's commands. Each takes the command's own argv (argv[0] is the
+ * command name) and returns an exit code (l0_cli.h). Add a command here and in the table in
+ * l0sim.c. */
+#ifndef L0_CMDS_H
+#define L0_CMDS_H
+
+int l0_cmd_fx(int argc, char **argv); /* model/l0_fx_cmd.c */
+
+#endif

@@ -1,0 +1,49 @@
+/* l0sim: the command-line front end. Dispatches to one command per subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "l0_cli.h"
+#include "l0_cmds.h"
+
+typedef struct l0sim_cmd {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} l0sim_cmd;
+
+static const l0sim_cmd COMMANDS[] = {
+    {"fx", l0_cmd_fx, "fixed-point calculator: ap_fixed casts, raw values and bit patterns"},
+};
+#define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "l0sim %s: a cycle-approximate simulator of a DeepSets calibration in the\n"
+            "HL-LHC Level-0 trigger (RTL via Verilator, C golden model, stimuli at 40 MHz).\n\n"
+            "usage: l0sim <command> [options]    (l0sim <command> --help for its options)\n\n"
+            "commands:\n",
+            L0SIM_VERSION);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(f, "  %-12s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+    fprintf(f, "\nexit status: 0 success or PASS, 1 a check FAILed, 2 usage or input error.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return L0_EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {
+        usage(stdout);
+        return L0_EXIT_OK;
+    }
+    if (!strcmp(name, "--version")) {
+        printf("l0sim %s\n", L0SIM_VERSION);
+        return L0_EXIT_OK;
+    }
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (!strcmp(name, COMMANDS[i].name)) return COMMANDS[i].run(argc - 1, argv + 1);
+    if (name[0] == '-') return l0_cli_usage(NULL, "unknown option '%s'", name);
+    return l0_cli_usage(NULL, "unknown command '%s'", name);
+}
