@@ -7,6 +7,10 @@
 
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define L0_ERR_MSG_MAX 1024
 
 typedef struct l0_err {
@@ -19,5 +23,9 @@ int l0_err_set(l0_err *err, const char *fmt, ...) __attribute__((format(printf, 
 
 /* Prefix the message already in err with a printf-style context ("file x: " + old). */
 int l0_err_prefix(l0_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

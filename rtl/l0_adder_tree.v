@@ -21,8 +21,9 @@ module l0_adder_tree #(
     count = (N + (1 << l) - 1) >> l;
   endfunction
 
-  // node[l*N + i]: value i after level l (level 0 is the input).
-  wire [W-1:0] node[0:(Levels+1)*N-1];
+  // node[l*N + i]: value i after level l (level 0 is the input). split_var lets Verilator see
+  // the entries as separate signals (one array would look like a combinational loop to it).
+  wire [W-1:0] node[0:(Levels+1)*N-1]  /*verilator split_var*/;
 
   genvar l, i;
   generate
@@ -53,6 +54,13 @@ module l0_adder_tree #(
   endgenerate
 
   assign sum_o = node[Levels*N];
+  generate
+    if (RegEvery == 0 || Levels < RegEvery) begin : g_noclk
+      /* verilator lint_off UNUSEDSIGNAL */
+      wire unused_clk = clk_i;  // no registered level for this N
+      /* verilator lint_on UNUSEDSIGNAL */
+    end
+  endgenerate
 endmodule
 
 `default_nettype wire

@@ -5,5 +5,6 @@
 #define L0_CMDS_H
 
 int l0_cmd_fx(int argc, char **argv); /* model/l0_fx_cmd.c */
+int l0_cmd_export_rtl(int argc, char **argv); /* model/l0_rtl_cmd.c */
 
 #endif

@@ -1,0 +1,238 @@
+#include "l0_rtl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "l0_ofile.h"
+
+void l0_rtl_cfg_default(l0_rtl_cfg *c) {
+    c->lanes = 2;
+    c->reg_every = 2;
+    c->tag_w = 16;
+}
+
+int l0_rtl_cfg_check(const l0_rtl_cfg *c, l0_err *err) {
+    if (c->lanes < 1 || c->lanes > 16)
+        return l0_err_set(err, "lanes must be 1..16, got %d", c->lanes);
+    if (c->reg_every < 0 || c->reg_every > 8)
+        return l0_err_set(err, "reg_every must be 0..8, got %d", c->reg_every);
+    if (c->tag_w < 1 || c->tag_w > 32)
+        return l0_err_set(err, "tag width must be 1..32, got %d", c->tag_w);
+    return 0;
+}
+
+static int clog2(int n) {
+    int k = 0;
+    while ((1 << k) < n) k++;
+    return k;
+}
+
+int l0_rtl_tree_depth(int n, int reg_every) {
+    return reg_every > 0 ? clog2(n) / reg_every : 0;
+}
+
+int l0_rtl_dense_depth(int n_in, int reg_every) {
+    return 2 + l0_rtl_tree_depth(n_in + 1, reg_every);
+}
+
+int l0_rtl_ksum_depth(const l0_rtl_cfg *c) {
+    return l0_rtl_tree_depth(c->lanes, c->reg_every) + 1;
+}
+
+int l0_rtl_depth(const l0_model *m, const l0_rtl_cfg *c) {
+    int d = l0_rtl_ksum_depth(c);
+    for (int k = 0; k < l0_model_n_layers(m); k++)
+        d += l0_rtl_dense_depth(l0_model_layer_c(m, k)->n_in, c->reg_every);
+    return d;
+}
+
+int l0_rtl_beats(const l0_model *m, const l0_rtl_cfg *c, int n_cells) {
+    int n = n_cells < m->cells_max ? n_cells : m->cells_max;
+    if (n < 1) n = 1;
+    return (n + c->lanes - 1) / c->lanes;
+}
+
+int l0_rtl_latency(const l0_model *m, const l0_rtl_cfg *c, int n_cells) {
+    return l0_rtl_beats(m, c, n_cells) - 1 + l0_rtl_depth(m, c);
+}
+
+int l0_rtl_ksum_acc_width(const l0_model *m) {
+    const l0_fx_type *t = &m->phi[m->n_phi - 1].t_res;
+    /* a sign bit for unsigned results, and ceil(log2(cells_max + 1)) bits of growth */
+    return t->w + !t->is_signed + clog2(m->cells_max + 1);
+}
+
+/* --- Verilog writing ------------------------------------------------------------------------- */
+
+/* A raw as a W-bit Verilog literal, W'hXXXX. */
+static void put_raw(FILE *f, int w, int64_t raw) {
+    uint64_t u = (uint64_t)raw;
+    if (w < 64) u &= (UINT64_C(1) << w) - 1;
+    fprintf(f, "%d'h%llx", w, (unsigned long long)u);
+}
+
+static void put_type_params(FILE *f, const char *p, const l0_fx_type *t, int with_modes) {
+    fprintf(f, ".%sW(%d), .%sF(%d), .%sSigned(%d)", p, t->w, p, l0_fx_frac(t), p, t->is_signed);
+    if (with_modes) fprintf(f, ", .%sQuant(%d)", p, (int)t->q);
+}
+
+static const l0_fx_type *input_type(const l0_model *m, int k) {
+    if (k == 0) return &m->t_in;
+    if (k == m->n_phi) return &m->t_ksum;
+    return &l0_model_layer_c(m, k - 1)->t_res;
+}
+
+static void write_net(FILE *f, const l0_golden *g, const l0_rtl_cfg *c, int rho) {
+    const l0_model *m = l0_golden_model(g);
+    int k0 = rho ? m->n_phi : 0, k1 = rho ? l0_model_n_layers(m) : m->n_phi;
+    const l0_layer *first = l0_model_layer_c(m, k0), *last = l0_model_layer_c(m, k1 - 1);
+    const l0_fx_type *tin = input_type(m, k0);
+    const char *name = rho ? "l0_rho_net" : "l0_phi_net";
+    fprintf(f, "// %s: the %s network, %d layer%s.\nmodule %s (\n  input  wire clk_i,\n", name,
+            rho ? "rho (F)" : "phi", k1 - k0, k1 - k0 > 1 ? "s" : "", name);
+    fprintf(f, "  input  wire [%d:0] x_i,  // %d x %d bits\n", first->n_in * tin->w - 1,
+            first->n_in, tin->w);
+    fprintf(f, "  output wire [%d:0] y_o   // %d x %d bits\n);\n", last->n_out * last->t_res.w - 1,
+            last->n_out, last->t_res.w);
+    for (int k = k0; k < k1; k++) {
+        const l0_layer *L = l0_model_layer_c(m, k);
+        const l0_fx_type *tx = input_type(m, k);
+        int idx = k - k0;
+        const int64_t *w = l0_golden_weights(g, k), *b = l0_golden_biases(g, k);
+        if (k + 1 < k1) fprintf(f, "  wire [%d:0] a%d;\n", L->n_out * L->t_res.w - 1, idx);
+        fprintf(f, "  l0_dense #(\n      .NIn(%d), .NOut(%d),\n      ", L->n_in, L->n_out);
+        put_type_params(f, "X", tx, 0);
+        fprintf(f, ",\n      ");
+        put_type_params(f, "W", &L->t_w, 0);
+        fprintf(f, ",\n      ");
+        put_type_params(f, "A", &L->t_acc, 1);
+        fprintf(f, ",\n      ");
+        put_type_params(f, "R", &L->t_res, 1);
+        fprintf(f, ", .ROvf(%d), .Relu(%d), .RegEvery(%d),\n", (int)L->t_res.o, L->relu,
+                c->reg_every);
+        /* Packed vectors: element e at bits [e*W +: W], so list them last first. */
+        fprintf(f, "      .Weights({");
+        for (int e = L->n_in * L->n_out - 1; e >= 0; e--) {
+            put_raw(f, L->t_w.w, w[e]);
+            fprintf(f, "%s", e ? (e % 8 ? ", " : ",\n                ") : "");
+        }
+        fprintf(f, "}),\n      .Biases({");
+        for (int j = L->n_out - 1; j >= 0; j--) {
+            int o;
+            put_raw(f, L->t_acc.w, l0_fx_cast(&L->t_b, b[j], &L->t_acc, &o));
+            fprintf(f, "%s", j ? (j % 8 ? ", " : ",\n               ") : "");
+        }
+        fprintf(f, "})\n  ) u_%s%d (\n      .clk_i(clk_i),\n", rho ? "rho" : "phi", idx);
+        if (idx == 0)
+            fprintf(f, "      .x_i(x_i),\n");
+        else
+            fprintf(f, "      .x_i(a%d),\n", idx - 1);
+        if (k + 1 < k1)
+            fprintf(f, "      .y_o(a%d)\n  );\n", idx);
+        else
+            fprintf(f, "      .y_o(y_o)\n  );\n");
+    }
+    fprintf(f, "endmodule\n\n");
+}
+
+/* The engine's parameters, as the body of its parameter port list (l0_engine.v includes this
+ * file inside `module l0_engine #( ... )`): "parameter integer Name = value," lines, the last one
+ * without a comma. */
+static void write_params(FILE *f, const l0_golden *g, const l0_rtl_cfg *c, const char *origin) {
+    const l0_model *m = l0_golden_model(g);
+    const l0_fx_type *tl = &m->phi[m->n_phi - 1].t_res, *to = &m->rho[m->n_rho - 1].t_res;
+    int dphi = 0, drho = 0;
+    for (int k = 0; k < m->n_phi; k++) dphi += l0_rtl_dense_depth(m->phi[k].n_in, c->reg_every);
+    for (int k = 0; k < m->n_rho; k++) drho += l0_rtl_dense_depth(m->rho[k].n_in, c->reg_every);
+    char tin[64], tks[64], tout[64], tphi[64];
+    l0_fx_type_str(&m->t_in, tin, sizeof tin);
+    l0_fx_type_str(&m->t_ksum, tks, sizeof tks);
+    l0_fx_type_str(to, tout, sizeof tout);
+    l0_fx_type_str(tl, tphi, sizeof tphi);
+    struct {
+        const char *name;
+        int value;
+        const char *comment;
+    } p[] = {
+        {"NFeat", m->n_feat, "cell features"},
+        {"Lanes", c->lanes, "cells per clock"},
+        {"TagW", c->tag_w, "cluster tag bits"},
+        {"CellsMax", m->cells_max, "cells per cluster the model uses"},
+        {"RegEvery", c->reg_every, "a register every RegEvery adder-tree levels"},
+        {"XW", m->t_in.w, tin},
+        {"XF", l0_fx_frac(&m->t_in), "input_t fraction bits"},
+        {"XSigned", m->t_in.is_signed, "input_t signed"},
+        {"Units", l0_model_ksum_width(m), "phi outputs per cell"},
+        {"PW", tl->w, tphi},
+        {"PF", l0_fx_frac(tl), "phi output fraction bits"},
+        {"PSigned", tl->is_signed, "phi output signed"},
+        {"SW", l0_rtl_ksum_acc_width(m), "exact KSum accumulator bits"},
+        {"KW", m->t_ksum.w, tks},
+        {"KF", l0_fx_frac(&m->t_ksum), "ksum_t fraction bits"},
+        {"KSigned", m->t_ksum.is_signed, "ksum_t signed"},
+        {"KQuant", (int)m->t_ksum.q, "ksum_t quantization"},
+        {"KOvf", (int)m->t_ksum.o, "ksum_t overflow"},
+        {"OW", to->w, tout},
+        {"OF", l0_fx_frac(to), "output fraction bits"},
+        {"OSigned", to->is_signed, "output signed"},
+        {"DPhi", dphi, "phi network depth, clocks"},
+        {"DKsum", l0_rtl_ksum_depth(c), "KSum depth, clocks"},
+        {"DRho", drho, "rho network depth, clocks"},
+    };
+    size_t n = sizeof p / sizeof p[0];
+    fprintf(f, "// Generated by l0sim export-rtl from %s (model \"%s\"); do not edit.\n", origin,
+            m->name);
+    fprintf(f, "// The parameter list of l0_engine; total depth %d clocks (model/l0_rtl.h).\n",
+            l0_rtl_depth(m, c));
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "    parameter integer %s = %d%s  // %s\n", p[i].name, p[i].value,
+                i + 1 < n ? "," : "", p[i].comment);
+}
+
+/* The C side's view of the same build: macros the engine harness (sim/l0_rtl_engine.cpp)
+ * compiles in, so a driver can check the engine it links against the model it loads. */
+static void write_cfg_h(FILE *f, const l0_golden *g, const l0_rtl_cfg *c, const char *origin) {
+    const l0_model *m = l0_golden_model(g);
+    const l0_fx_type *to = &m->rho[m->n_rho - 1].t_res;
+    fprintf(f, "/* Generated by l0sim export-rtl from %s; do not edit. */\n", origin);
+    fprintf(f, "#define L0_ENGINE_MODEL_PATH \"");
+    for (const char *p = origin; *p; p++) fprintf(f, (*p == '"' || *p == '\\') ? "\\%c" : "%c", *p);
+    fprintf(f, "\"\n#define L0_ENGINE_LANES %d\n#define L0_ENGINE_NFEAT %d\n", c->lanes, m->n_feat);
+    fprintf(f, "#define L0_ENGINE_XW %d\n#define L0_ENGINE_TAGW %d\n", m->t_in.w, c->tag_w);
+    fprintf(f, "#define L0_ENGINE_OW %d\n#define L0_ENGINE_OSIGNED %d\n", to->w, to->is_signed);
+    fprintf(f, "#define L0_ENGINE_DEPTH %d\n#define L0_ENGINE_CELLS_MAX %d\n", l0_rtl_depth(m, c),
+            m->cells_max);
+    fprintf(f, "#define L0_ENGINE_REG_EVERY %d\n", c->reg_every);
+}
+
+static int write_file(const char *dir, const char *name, const l0_golden *g, const l0_rtl_cfg *c,
+                      const char *origin, int which, l0_err *err) {
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
+        return l0_err_set(err, "%s: path too long", dir);
+    l0_ofile *of = l0_ofile_open(path, err);
+    if (!of) return -1;
+    FILE *f = l0_ofile_fp(of);
+    if (which == 0) {
+        write_params(f, g, c, origin);
+    } else if (which == 3) {
+        write_cfg_h(f, g, c, origin);
+    } else {
+        fprintf(f, "// Generated by l0sim export-rtl from %s; do not edit.\n", origin);
+        fprintf(f, "`default_nettype none\n\n");
+        write_net(f, g, c, which == 2);
+        fprintf(f, "`default_nettype wire\n");
+    }
+    return l0_ofile_commit(of, err);
+}
+
+int l0_rtl_export(const l0_golden *g, const l0_rtl_cfg *c, const char *origin, const char *dir,
+                  l0_err *err) {
+    if (l0_rtl_cfg_check(c, err)) return -1;
+    if (l0_mkdir_p(dir, err)) return -1;
+    if (write_file(dir, "l0_model_params.vh", g, c, origin, 0, err)) return -1;
+    if (write_file(dir, "l0_engine_cfg.h", g, c, origin, 3, err)) return -1;
+    if (write_file(dir, "l0_phi_net.v", g, c, origin, 1, err)) return -1;
+    return write_file(dir, "l0_rho_net.v", g, c, origin, 2, err);
+}
