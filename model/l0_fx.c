@@ -294,7 +294,7 @@ int64_t l0_fx_plan_cast_slow(const l0_fx_plan *p, l0_wide v, int *ovf) {
         shifted_bounds(p, s, &lo_s, &hi_s);
         if (v >= lo_s && v <= hi_s) {
             if (ovf) *ovf = 0;
-            return store(v << s);
+            return store(l0_wide_shl(v, s));
         }
         /* Too large for the target; the low W <= 64 bits of v * 2^s are all that wrapping
          * keeps, and they are 0 once s >= 64. */
@@ -356,7 +356,7 @@ int64_t l0_fx_dot(const l0_fx_plan *prod, const int64_t *x, const int64_t *w, si
     if (prod->identity && prod->fits64) {
         /* Every product is exact in the accum type: sum the int64 products, align once. */
         for (size_t i = 0; i < n; i++) s += (l0_wide)(x[i] * w[i]);
-        s <<= -prod->shift;
+        s = l0_wide_shl(s, -prod->shift);
     } else {
         for (size_t i = 0; i < n; i++) {
             l0_wide a = prod->a_u64 ? (l0_wide)(uint64_t)x[i] : (l0_wide)x[i];
@@ -395,7 +395,7 @@ double l0_fx_to_double(const l0_fx_type *t, int64_t raw) {
 l0_wide l0_fx_add(const l0_fx_type *ta, int64_t a, const l0_fx_type *tb, int64_t b, int *frac) {
     int fa = l0_fx_frac(ta), fb = l0_fx_frac(tb), f = fa > fb ? fa : fb;
     *frac = f;
-    return (l0_fx_wide(ta, a) << (f - fa)) + (l0_fx_wide(tb, b) << (f - fb));
+    return l0_wide_shl(l0_fx_wide(ta, a), f - fa) + l0_wide_shl(l0_fx_wide(tb, b), f - fb);
 }
 
 /* --- text ----------------------------------------------------------------------------------- */

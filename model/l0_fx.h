@@ -40,6 +40,12 @@
 typedef __int128 l0_wide;
 typedef unsigned __int128 l0_uwide;
 
+/* v * 2^s for 0 <= s < 128, in two's complement (shifting a negative signed value is undefined
+ * behaviour in C, so the shift is done unsigned). */
+static inline l0_wide l0_wide_shl(l0_wide v, int s) {
+    return (l0_wide)((l0_uwide)v << s);
+}
+
 #define L0_FX_W_MAX 64
 #define L0_FX_I_LIMIT 1024
 
@@ -168,7 +174,7 @@ int64_t l0_fx_plan_cast_slow(const l0_fx_plan *p, l0_wide v, int *ovf);
 static inline int64_t l0_fx_plan_cast(const l0_fx_plan *p, l0_wide v, int *ovf) {
     if (p->identity) {
         if (ovf) *ovf = 0;
-        return (int64_t)(v << -p->shift);
+        return (int64_t)l0_wide_shl(v, -p->shift);
     }
     return l0_fx_plan_cast_slow(p, v, ovf);
 }

@@ -84,10 +84,11 @@ static int auto_accum(const l0_model *m, int k, l0_fx_type *out, const char *ori
                         "'auto' needs W = %d bits (weight %d + input %d + %d), more than %d; give "
                         "an explicit accumulator type",
                         w, L->t_w.w, x->w, g, L0_FX_W_MAX);
-    return l0_fx_type_make(out, w, i, L->t_w.is_signed || x->is_signed, L0_FX_TRN, L0_FX_WRAP,
-                           err) == L0_FX_OK
-               ? 0
-               : -1;
+    l0_err sub;
+    if (l0_fx_type_make(out, w, i, L->t_w.is_signed || x->is_signed, L0_FX_TRN, L0_FX_WRAP, &sub) !=
+        L0_FX_OK)
+        return acc_fail(err, origin, m, k, "'auto' gives ap_fixed<%d,%d>: %s", w, i, sub.msg);
+    return 0;
 }
 
 /* Derive the auto accumulators and refuse saturating ones. */
@@ -235,6 +236,7 @@ static int fail(loader *ld, const char *path, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    if (!*path) return l0_err_set(ld->err, "%s: %s", ld->origin, msg);
     return l0_err_set(ld->err, "%s: field '%s': %s", ld->origin, path, msg);
 }
 
@@ -248,6 +250,12 @@ static int check_keys(loader *ld, const cJSON *obj, const char *path, const char
             snprintf(p, sizeof p, "%s%s%s", path, *path ? "." : "", c->string);
             return fail(ld, p, "unknown key");
         }
+        for (const cJSON *d = obj->child; d != c; d = d->next)
+            if (!strcmp(d->string, c->string)) {
+                char p[256];
+                snprintf(p, sizeof p, "%s%s%s", path, *path ? "." : "", c->string);
+                return fail(ld, p, "appears twice");
+            }
     }
     return 0;
 }
@@ -727,7 +735,40 @@ char *l0_model_to_json(const l0_model *m) {
     return b.p;
 }
 
+/* The first non-finite number of the model, as a field path, or 0 if all are finite. */
+static int find_nonfinite(const l0_model *m, char *path, size_t n) {
+    for (int k = 0; k < l0_model_n_layers(m); k++) {
+        const l0_layer *L = l0_model_layer_c(m, k);
+        char name[24];
+        layer_name(m, k, name, sizeof name);
+        for (int i = 0; i < L->n_in * L->n_out; i++)
+            if (!isfinite(L->w[i])) {
+                snprintf(path, n, "%s.weights[%d][%d]", name, i / L->n_in, i % L->n_in);
+                return 1;
+            }
+        for (int j = 0; j < L->n_out; j++)
+            if (!isfinite(L->b[j])) {
+                snprintf(path, n, "%s.bias[%d]", name, j);
+                return 1;
+            }
+    }
+    for (int f = 0; f < m->n_feat; f++)
+        if (!isfinite(m->feat[f].offset) || !isfinite(m->feat[f].scale) ||
+            !isfinite(m->feat[f].min)) {
+            snprintf(path, n, "features[%d]", f);
+            return 1;
+        }
+    if (!isfinite(m->target_scale)) {
+        snprintf(path, n, "target.scale");
+        return 1;
+    }
+    return 0;
+}
+
 int l0_model_save(const l0_model *m, const char *path, l0_err *err) {
+    char field[96];
+    if (find_nonfinite(m, field, sizeof field))
+        return l0_err_set(err, "%s: not saved: field '%s' is not a finite number", path, field);
     char *s = l0_model_to_json(m);
     if (!s) return l0_err_set(err, "%s: out of memory", path);
     int rc = l0_write_file_atomic(path, s, strlen(s), err);
@@ -862,14 +903,25 @@ l0_golden *l0_golden_create(const l0_model *src, l0_err *err) {
             l0_err_set(err, "out of memory");
             return NULL;
         }
+        char name[32];
+        layer_name(m, k, name, sizeof name);
         for (size_t i = 0; i < nw; i++) {
-            int o;
-            l0_fx_from_double(L->w[i], &L->t_w, &G->w[i], &o);
+            int o = 0;
+            if (l0_fx_from_double(L->w[i], &L->t_w, &G->w[i], &o) != L0_FX_OK) {
+                l0_err_set(err, "%s.weights[%zu][%zu]: not a finite number", name,
+                           i / (size_t)L->n_in, i % (size_t)L->n_in);
+                l0_golden_free(g);
+                return NULL;
+            }
             g->static_w[k] += (uint64_t)o;
         }
         for (int j = 0; j < L->n_out; j++) {
-            int o1, o2;
-            l0_fx_from_double(L->b[j], &L->t_b, &G->b[j], &o1);
+            int o1 = 0, o2;
+            if (l0_fx_from_double(L->b[j], &L->t_b, &G->b[j], &o1) != L0_FX_OK) {
+                l0_err_set(err, "%s.bias[%d]: not a finite number", name, j);
+                l0_golden_free(g);
+                return NULL;
+            }
             G->bacc[j] = l0_fx_cast(&L->t_b, G->b[j], &L->t_acc, &o2);
             g->static_b[k] += (uint64_t)(o1 + o2);
         }
