@@ -4,7 +4,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 static const char *const QUANT_NAMES[L0_FX_QUANT_COUNT] = {
     "AP_TRN", "AP_TRN_ZERO", "AP_RND", "AP_RND_ZERO", "AP_RND_MIN_INF", "AP_RND_INF", "AP_RND_CONV",
@@ -99,8 +98,8 @@ static int parse_mode(parser *ps, const char *const *names, int count, const cha
     size_t n = (size_t)(ps->p - start);
     for (int k = 0; k < count; k++) {
         const char *full = names[k], *bare = names[k] + 3;
-        if ((n == strlen(full) && !strncasecmp(start, full, n)) ||
-            (n == strlen(bare) && !strncasecmp(start, bare, n)))
+        if ((n == strlen(full) && !strncmp(start, full, n)) ||
+            (n == strlen(bare) && !strncmp(start, bare, n)))
             return k;
     }
     char what[128];

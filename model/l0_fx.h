@@ -87,8 +87,8 @@ int l0_fx_type_make(l0_fx_type *t, int w, int i, bool is_signed, l0_fx_quant q, 
 
 /* Parse `ap_fixed<16,6>`, `ap_fixed<16,6,AP_RND,AP_SAT>`, `ap_ufixed<8,0>`, hls4ml's
  * `fixed<16,6,RND,SAT>` and `ufixed<...>`, and the integer types `ap_int<W>`, `ap_uint<W>`,
- * `int<W>`, `uint<W>` (I = W). Spaces are allowed around tokens; mode names are accepted with or
- * without the AP_ prefix; a fifth parameter (saturation bits) must be 0. Anything else gives
+ * `int<W>`, `uint<W>` (I = W). Spaces are allowed around tokens; mode names (upper case, as in
+ * ap_types) are accepted with or without the AP_ prefix; a fifth parameter (saturation bits) must be 0. Anything else gives
  * L0_FX_EPARSE and an err that says what is wrong. */
 int l0_fx_parse(const char *s, l0_fx_type *t, l0_err *err);
 
@@ -137,7 +137,10 @@ int l0_fx_from_double(double x, const l0_fx_type *t, int64_t *raw, int *ovf);
 /* The value of a raw as the nearest double (exact when it has at most 53 significant bits). */
 double l0_fx_to_double(const l0_fx_type *t, int64_t raw);
 
-/* Exact product and sum of two typed values, as a wide value with *frac fractional bits. */
+/* Exact product and sum of two typed values, as a wide value with *frac fractional bits.
+ * The one product that does not fit a signed 128-bit integer is that of two ap_ufixed<64,..>
+ * raws whose product reaches 2^127; l0_fx_mul, product plans and l0_fx_dot must not be given
+ * that pair (the model file refuses it). */
 static inline l0_wide l0_fx_mul(const l0_fx_type *ta, int64_t a, const l0_fx_type *tb, int64_t b,
                                 int *frac) {
     *frac = l0_fx_frac(ta) + l0_fx_frac(tb);
@@ -164,7 +167,7 @@ typedef struct l0_fx_plan {
  * integers). Use l0_fx_plan_for_type() when the source is a type. */
 void l0_fx_plan_make(l0_fx_plan *p, int vfrac, l0_wide vmin, l0_wide vmax, const l0_fx_type *to);
 void l0_fx_plan_for_type(l0_fx_plan *p, const l0_fx_type *from, const l0_fx_type *to);
-/* Plan for exact products of a value of type a by a value of type b. */
+/* Plan for exact products of a value of type a by a value of type b (not both ap_ufixed<64>). */
 void l0_fx_plan_for_product(l0_fx_plan *p, const l0_fx_type *a, const l0_fx_type *b,
                             const l0_fx_type *to);
 
