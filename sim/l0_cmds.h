@@ -6,5 +6,6 @@
 
 int l0_cmd_fx(int argc, char **argv); /* model/l0_fx_cmd.c */
 int l0_cmd_export_rtl(int argc, char **argv); /* model/l0_rtl_cmd.c */
+int l0_cmd_stim(int argc, char **argv); /* stimuli/l0_stim_cmd.c */
 
 #endif

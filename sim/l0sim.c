@@ -14,6 +14,7 @@ typedef struct l0sim_cmd {
 static const l0sim_cmd COMMANDS[] = {
     {"fx", l0_cmd_fx, "fixed-point calculator: ap_fixed casts, raw values and bit patterns"},
     {"export-rtl", l0_cmd_export_rtl, "write a model's Verilog parameters for rtl/l0_engine.v"},
+    {"stim", l0_cmd_stim, "stimulus files: summary (info) and NumPy/CSV export (export)"},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 
