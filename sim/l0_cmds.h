@@ -7,5 +7,7 @@
 int l0_cmd_fx(int argc, char **argv); /* model/l0_fx_cmd.c */
 int l0_cmd_export_rtl(int argc, char **argv); /* model/l0_rtl_cmd.c */
 int l0_cmd_stim(int argc, char **argv); /* stimuli/l0_stim_cmd.c */
+int l0_cmd_gen(int argc, char **argv); /* stimuli/l0_gen_cmd.c */
+int l0_cmd_validate(int argc, char **argv); /* stimuli/l0_validate_cmd.c */
 
 #endif

@@ -14,7 +14,9 @@ typedef struct l0sim_cmd {
 static const l0sim_cmd COMMANDS[] = {
     {"fx", l0_cmd_fx, "fixed-point calculator: ap_fixed casts, raw values and bit patterns"},
     {"export-rtl", l0_cmd_export_rtl, "write a model's Verilog parameters for rtl/l0_engine.v"},
+    {"gen", l0_cmd_gen, "simulate clusters: single-particle sets and bunch-crossing streams"},
     {"stim", l0_cmd_stim, "stimulus files: summary (info) and NumPy/CSV export (export)"},
+    {"validate", l0_cmd_validate, "check the simulation: response, resolution, clusters, noise"},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 
