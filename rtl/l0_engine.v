@@ -32,9 +32,16 @@ module l0_engine #(
 );
   // --- phi, on every lane -------------------------------------------------------------------
   wire [Lanes*Units*PW-1:0] phi_q;
-  genvar l;
+  genvar l, f;
   generate
     for (l = 0; l < Lanes; l = l + 1) begin : g_lane
+      // Named views of the lane's features, for the waves (the save file shows them as
+      // signed decimals).
+      for (f = 0; f < NFeat; f = f + 1) begin : g_feat
+        /* verilator lint_off UNUSEDSIGNAL */
+        wire [XW-1:0] x = cells_i[(l*NFeat+f)*XW+:XW];
+        /* verilator lint_on UNUSEDSIGNAL */
+      end
       l0_phi_net u_phi (
           .clk_i(clk_i),
           .x_i  (cells_i[l*NFeat*XW+:NFeat*XW]),

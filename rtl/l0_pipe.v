@@ -19,27 +19,27 @@ module l0_pipe #(
       wire unused = clk_i ^ rst_ni;
       /* verilator lint_on UNUSEDSIGNAL */
     end else begin : g_regs
-      reg [W-1:0] stage_q[0:Depth-1];
-      integer k;
+      // One flat shift register (stage k at bits [k*W +: W]); no memory, so every tool sees
+      // plain flops.
+      reg [W*Depth-1:0] sr_q;
+      wire [W*Depth-1:0] sr_d;
+      if (Depth == 1) begin : g_one
+        assign sr_d = d_i;
+      end else begin : g_many
+        assign sr_d = {sr_q[W*(Depth-1)-1:0], d_i};
+      end
       if (Reset != 0) begin : g_rst
         always @(posedge clk_i) begin
-          if (!rst_ni) begin
-            for (k = 0; k < Depth; k = k + 1) stage_q[k] <= {W{1'b0}};
-          end else begin
-            stage_q[0] <= d_i;
-            for (k = 1; k < Depth; k = k + 1) stage_q[k] <= stage_q[k-1];
-          end
+          if (!rst_ni) sr_q <= {(W * Depth) {1'b0}};
+          else sr_q <= sr_d;
         end
       end else begin : g_norst
         /* verilator lint_off UNUSEDSIGNAL */
         wire unused = rst_ni;
         /* verilator lint_on UNUSEDSIGNAL */
-        always @(posedge clk_i) begin
-          stage_q[0] <= d_i;
-          for (k = 1; k < Depth; k = k + 1) stage_q[k] <= stage_q[k-1];
-        end
+        always @(posedge clk_i) sr_q <= sr_d;
       end
-      assign q_o = stage_q[Depth-1];
+      assign q_o = sr_q[W*(Depth-1)+:W];
     end
   endgenerate
 endmodule
