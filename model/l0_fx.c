@@ -333,18 +333,68 @@ void l0_fx_plan_for_type(l0_fx_plan *p, const l0_fx_type *from, const l0_fx_type
 
 void l0_fx_plan_for_product(l0_fx_plan *p, const l0_fx_type *a, const l0_fx_type *b,
                             const l0_fx_type *to) {
-    /* The product's extremes are among the products of the factors' extremes. */
-    l0_wide e[4] = {l0_fx_raw_min(a) * l0_fx_raw_min(b), l0_fx_raw_min(a) * l0_fx_raw_max(b),
-                    l0_fx_raw_max(a) * l0_fx_raw_min(b), l0_fx_raw_max(a) * l0_fx_raw_max(b)};
-    l0_wide mn = e[0], mx = e[0];
-    for (int k = 1; k < 4; k++) {
-        if (e[k] < mn) mn = e[k];
-        if (e[k] > mx) mx = e[k];
+    bool a_u64 = !a->is_signed && a->w == 64, b_u64 = !b->is_signed && b->w == 64;
+    l0_wide mn, mx;
+    if (a_u64 && b_u64) {
+        /* [0, (2^64-1)^2]: beyond l0_wide, and never an identity into a <= 64-bit type. */
+        mn = 0;
+        mx = (l0_wide)(((l0_uwide)1 << 127) - 1);
+    } else {
+        /* The product's extremes are among the products of the factors' extremes. */
+        l0_wide e[4] = {l0_fx_raw_min(a) * l0_fx_raw_min(b), l0_fx_raw_min(a) * l0_fx_raw_max(b),
+                        l0_fx_raw_max(a) * l0_fx_raw_min(b), l0_fx_raw_max(a) * l0_fx_raw_max(b)};
+        mn = mx = e[0];
+        for (int k = 1; k < 4; k++) {
+            if (e[k] < mn) mn = e[k];
+            if (e[k] > mx) mx = e[k];
+        }
     }
     l0_fx_plan_make(p, l0_fx_frac(a) + l0_fx_frac(b), mn, mx, to);
+    if (a_u64 && b_u64) p->identity = false;
     p->fits64 = mn >= INT64_MIN && mx <= INT64_MAX;
-    p->a_u64 = !a->is_signed && a->w == 64;
-    p->b_u64 = !b->is_signed && b->w == 64;
+    p->a_u64 = a_u64;
+    p->b_u64 = b_u64;
+}
+
+/* Cast a non-negative product u (up to 2^128 - 1) by plan p: what l0_fx_plan_cast does for
+ * values that do not fit l0_wide. Below 2^127 it is that; above, the value is huge: if the plan
+ * drops d >= 3 bits, keep the dropped bits as a sticky bit (floor, first dropped bit and the OR
+ * of the others are unchanged) and cast u / 2 exactly; if d < 3 the rounded value exceeds 2^125,
+ * beyond any type, and only the overflow mode (and, for AP_WRAP, the low bits) matter. */
+static int64_t cast_uwide(const l0_fx_plan *p, l0_uwide u, int *ovf) {
+    if (!(u >> 127)) return l0_fx_plan_cast(p, (l0_wide)u, ovf);
+    int d = p->shift;
+    if (d >= 3) {
+        l0_fx_plan q = *p;
+        q.shift = d - 1;
+        q.identity = false;
+        return l0_fx_plan_cast_slow(&q, (l0_wide)((u >> 1) | (u & 1)), ovf);
+    }
+    /* d <= 0: only the low W <= 64 bits of u * 2^-d matter */
+    l0_uwide fl = d > 0 ? u >> d : (-d >= 128 ? 0 : u << -d);
+    if (d > 0) {
+        int qb = (int)((u >> (d - 1)) & 1);
+        int r = d >= 2 && (u & (((l0_uwide)1 << (d - 1)) - 1)) != 0;
+        int inc = 0;
+        switch (p->to.q) {
+        case L0_FX_RND:
+        case L0_FX_RND_INF:
+            inc = qb;
+            break;
+        case L0_FX_RND_ZERO:
+        case L0_FX_RND_MIN_INF:
+            inc = qb && r;
+            break;
+        case L0_FX_RND_CONV:
+            inc = qb && ((int)(fl & 1) || r);
+            break;
+        default:
+            inc = 0;
+            break; /* AP_TRN, AP_TRN_ZERO: the value is positive */
+        }
+        fl += (l0_uwide)inc;
+    }
+    return overflow(p, true, fl, ovf);
 }
 
 int64_t l0_fx_dot(const l0_fx_plan *prod, const int64_t *x, const int64_t *w, size_t n,
@@ -358,10 +408,15 @@ int64_t l0_fx_dot(const l0_fx_plan *prod, const int64_t *x, const int64_t *w, si
         s = l0_wide_shl(s, -prod->shift);
     } else {
         for (size_t i = 0; i < n; i++) {
-            l0_wide a = prod->a_u64 ? (l0_wide)(uint64_t)x[i] : (l0_wide)x[i];
-            l0_wide b = prod->b_u64 ? (l0_wide)(uint64_t)w[i] : (l0_wide)w[i];
             int o;
-            s += l0_fx_wide(t, l0_fx_plan_cast(prod, a * b, &o));
+            if (prod->a_u64 && prod->b_u64) {
+                l0_uwide u = (l0_uwide)(uint64_t)x[i] * (uint64_t)w[i];
+                s += l0_fx_wide(t, cast_uwide(prod, u, &o));
+            } else {
+                l0_wide a = prod->a_u64 ? (l0_wide)(uint64_t)x[i] : (l0_wide)x[i];
+                l0_wide b = prod->b_u64 ? (l0_wide)(uint64_t)w[i] : (l0_wide)w[i];
+                s += l0_fx_wide(t, l0_fx_plan_cast(prod, a * b, &o));
+            }
             novf += (uint64_t)o;
         }
     }

@@ -8,7 +8,9 @@
  * INT64_MAX is stored as its bit pattern; l0_fx_wide() gives its true value).
  *
  * Exact intermediates are l0_wide (128-bit) integers with a count of fractional bits: the exact
- * product of two raws of up to 64 bits each, or an exact sum, always fits.
+ * product of two raws of up to 64 bits each (but for two ap_ufixed<64,..> raws, whose product
+ * may reach 2^128 - 2^65 + 1: l0_fx_dot handles that pair, l0_fx_mul cannot), or an exact sum,
+ * fits.
  *
  * A cast (from an exact value, from double, or from another type) does what ap_types does:
  * 1. quantization: the value is rounded to a multiple of 2^-F according to Q:
@@ -40,10 +42,10 @@
 typedef __int128 l0_wide;
 typedef unsigned __int128 l0_uwide;
 
-/* v * 2^s for 0 <= s < 128, in two's complement (shifting a negative signed value is undefined
- * behaviour in C, so the shift is done unsigned). */
+/* v * 2^s modulo 2^128 for s >= 0, in two's complement (shifting a negative signed value is
+ * undefined behaviour in C, so the shift is done unsigned). */
 static inline l0_wide l0_wide_shl(l0_wide v, int s) {
-    return (l0_wide)((l0_uwide)v << s);
+    return s >= 128 ? 0 : (l0_wide)((l0_uwide)v << s);
 }
 
 #define L0_FX_W_MAX 64
@@ -88,8 +90,8 @@ int l0_fx_type_make(l0_fx_type *t, int w, int i, bool is_signed, l0_fx_quant q, 
 /* Parse `ap_fixed<16,6>`, `ap_fixed<16,6,AP_RND,AP_SAT>`, `ap_ufixed<8,0>`, hls4ml's
  * `fixed<16,6,RND,SAT>` and `ufixed<...>`, and the integer types `ap_int<W>`, `ap_uint<W>`,
  * `int<W>`, `uint<W>` (I = W). Spaces are allowed around tokens; mode names (upper case, as in
- * ap_types) are accepted with or without the AP_ prefix; a fifth parameter (saturation bits) must be 0. Anything else gives
- * L0_FX_EPARSE and an err that says what is wrong. */
+ * ap_types) are accepted with or without the AP_ prefix; a fifth parameter (saturation bits) must
+ * be 0. Anything else gives L0_FX_EPARSE and an err that says what is wrong. */
 int l0_fx_parse(const char *s, l0_fx_type *t, l0_err *err);
 
 /* Canonical spelling: `ap_fixed<16,6>` when Q and O are the defaults, else
@@ -139,8 +141,7 @@ double l0_fx_to_double(const l0_fx_type *t, int64_t raw);
 
 /* Exact product and sum of two typed values, as a wide value with *frac fractional bits.
  * The one product that does not fit a signed 128-bit integer is that of two ap_ufixed<64,..>
- * raws whose product reaches 2^127; l0_fx_mul, product plans and l0_fx_dot must not be given
- * that pair (the model file refuses it). */
+ * raws reaching 2^127: l0_fx_mul must not be given that pair (l0_fx_dot handles it). */
 static inline l0_wide l0_fx_mul(const l0_fx_type *ta, int64_t a, const l0_fx_type *tb, int64_t b,
                                 int *frac) {
     *frac = l0_fx_frac(ta) + l0_fx_frac(tb);
@@ -167,7 +168,8 @@ typedef struct l0_fx_plan {
  * integers). Use l0_fx_plan_for_type() when the source is a type. */
 void l0_fx_plan_make(l0_fx_plan *p, int vfrac, l0_wide vmin, l0_wide vmax, const l0_fx_type *to);
 void l0_fx_plan_for_type(l0_fx_plan *p, const l0_fx_type *from, const l0_fx_type *to);
-/* Plan for exact products of a value of type a by a value of type b (not both ap_ufixed<64>). */
+/* Plan for exact products of a value of type a by a value of type b. For two ap_ufixed<64,..>
+ * factors the plan is never an identity; cast their products with l0_fx_dot. */
 void l0_fx_plan_for_product(l0_fx_plan *p, const l0_fx_type *a, const l0_fx_type *b,
                             const l0_fx_type *to);
 

@@ -95,23 +95,6 @@ static int auto_accum(const l0_model *m, int k, l0_fx_type *out, const char *ori
 static int check_accums(l0_model *m, const char *origin, l0_err *err) {
     for (int k = 0; k < l0_model_n_layers(m); k++) {
         l0_layer *L = l0_model_layer(m, k);
-        const l0_fx_type *x = layer_input_type(m, k);
-        if (!x->is_signed && x->w == 64 && !L->t_w.is_signed && L->t_w.w == 64) {
-            char name[32];
-            layer_name(m, k, name, sizeof name);
-            if (origin)
-                return l0_err_set(err,
-                                  "%s: field '%s.precision.weight': ap_ufixed<64,..> weights "
-                                  "times ap_ufixed<64,..> inputs make 128-bit products, more than "
-                                  "l0sim's exact arithmetic holds; use W <= 63 for one of them",
-                                  origin, name);
-            return l0_err_set(
-                err,
-                "%s.precision.weight: ap_ufixed<64,..> weights times ap_ufixed<64,..> "
-                "inputs make 128-bit products, more than l0sim's exact arithmetic "
-                "holds; use W <= 63 for one of them",
-                name);
-        }
         if (L->acc_auto && auto_accum(m, k, &L->t_acc, origin, err)) return -1;
         if (L->t_acc.o != L0_FX_WRAP)
             return acc_fail(err, origin, m, k,
