@@ -1,4 +1,4 @@
-# l0_engine_library(<target> MODEL <model.json> [LANES n] [REG_EVERY r] [TAG_BITS t])
+# l0_engine_library(<target> MODEL <model.json> [LANES n] [REG_EVERY r] [TAG_BITS t] [TRACE])
 #
 # A static library holding rtl/l0_engine.v verilated for one model, with the C API of
 # sim/l0_rtl_engine.h. At configure time the model's Verilog parameters are generated with the
@@ -13,7 +13,7 @@ set(L0_RTL_SOURCES
     ${PROJECT_SOURCE_DIR}/rtl/l0_recast.v ${PROJECT_SOURCE_DIR}/rtl/l0_pipe.v)
 
 function(l0_engine_library target)
-  cmake_parse_arguments(E "" "MODEL;LANES;REG_EVERY;TAG_BITS" "" ${ARGN})
+  cmake_parse_arguments(E "TRACE" "MODEL;LANES;REG_EVERY;TAG_BITS" "" ${ARGN})
   if(NOT E_LANES)
     set(E_LANES 2)
   endif()
@@ -46,10 +46,16 @@ function(l0_engine_library target)
   target_link_libraries(${target} PUBLIC l0_common ZLIB::ZLIB)
   # Verilator's own headers trip -Wextra (unused parameters); our code here is clean.
   target_compile_options(${target} PRIVATE -Wno-unused-parameter)
+  # Waves cost compile time (the dump code is most of the C++): only engines that need them
+  # (l0sim's own) ask for TRACE.
+  set(trace)
+  if(E_TRACE)
+    set(trace TRACE_FST)
+  endif()
   verilate(${target}
     SOURCES ${L0_RTL_SOURCES} ${gen}/l0_phi_net.v ${gen}/l0_rho_net.v
     INCLUDE_DIRS ${gen}
     TOP_MODULE l0_engine PREFIX Vl0_engine
-    TRACE_FST
+    ${trace}
     VERILATOR_ARGS -Wall -O3 --x-assign fast --x-initial fast)
 endfunction()

@@ -236,3 +236,139 @@ int l0_rtl_export(const l0_golden *g, const l0_rtl_cfg *c, const char *origin, c
     if (write_file(dir, "l0_phi_net.v", g, c, origin, 1, err)) return -1;
     return write_file(dir, "l0_rho_net.v", g, c, origin, 2, err);
 }
+
+/* --- GTKWave save file ----------------------------------------------------------------------- */
+
+#define GTKW_TOP "l0_engine.l0_engine."
+
+/* GTKWave trace flags: hex 0x22, binary 0x28, decimal 0x24, signed decimal 0x424, comment 0x200. */
+enum { GT_BIN = 0x28, GT_HEX = 0x22, GT_DEC = 0x24, GT_SDEC = 0x424, GT_COMMENT = 0x200 };
+
+typedef struct gtkw_line {
+    int flags;
+    char text[160];
+    char alias[48]; /* shown instead of the leaf name, or "" */
+} gtkw_line;
+
+/* Every line of the save file's signal list, in order; returns how many (at most cap). */
+static int gtkw_lines(const l0_model *m, const l0_rtl_cfg *c, gtkw_line *out, int cap) {
+    int n = 0;
+#define ADD(f, ...)                                                                                \
+    do {                                                                                           \
+        if (n < cap) {                                                                             \
+            out[n].flags = (f);                                                                    \
+            out[n].alias[0] = '\0';                                                                \
+            snprintf(out[n].text, sizeof out[n].text, __VA_ARGS__);                                \
+        }                                                                                          \
+        n++;                                                                                       \
+    } while (0)
+#define ALIAS(...)                                                                                 \
+    do {                                                                                           \
+        if (n - 1 < cap) snprintf(out[n - 1].alias, sizeof out[n - 1].alias, __VA_ARGS__);         \
+    } while (0)
+#define DECF(t) ((t)->is_signed ? GT_SDEC : GT_DEC)
+    ADD(GT_COMMENT, "-cell stream in");
+    ADD(GT_BIN, GTKW_TOP "clk_i");
+    ADD(GT_BIN, GTKW_TOP "rst_ni");
+    ADD(GT_BIN, GTKW_TOP "valid_i");
+    ADD(GT_BIN, GTKW_TOP "first_i");
+    ADD(GT_BIN, GTKW_TOP "last_i");
+    ADD(GT_BIN, GTKW_TOP "lane_valid_i[%d:0]", c->lanes - 1);
+    ADD(GT_HEX, GTKW_TOP "tag_i[%d:0]", c->tag_w - 1);
+    for (int l = 0; l < c->lanes; l++) {
+        ADD(GT_COMMENT, "-lane %d features (input_t raws)", l);
+        static const char *const FEAT[] = {"energy", "deta", "dphi", "layer"};
+        for (int f = 0; f < m->n_feat; f++) {
+            ADD(DECF(&m->t_in), GTKW_TOP "g_lane[%d].g_feat[%d].x[%d:0]", l, f, m->t_in.w - 1);
+            ALIAS("lane%d %s", l, (unsigned)m->feat[f].kind < 4 ? FEAT[m->feat[f].kind] : "?");
+        }
+    }
+    const l0_layer *lp = &m->phi[m->n_phi - 1];
+    for (int l = 0; l < c->lanes; l++) {
+        ADD(GT_COMMENT, "-lane %d phi output (phi%d result_t raws)", l, m->n_phi - 1);
+        for (int u = 0; u < lp->n_out; u++) {
+            ADD(DECF(&lp->t_res), GTKW_TOP "g_lane[%d].u_phi.u_phi%d.g_out[%d].y_q[%d:0]", l,
+                m->n_phi - 1, u, lp->t_res.w - 1);
+            ALIAS("lane%d phi[%d]", l, u);
+        }
+    }
+    ADD(GT_COMMENT, "-KSum accumulator (exact) and ksum_t");
+    int sw = l0_rtl_ksum_acc_width(m);
+    for (int u = 0; u < lp->n_out; u++) {
+        ADD(GT_SDEC, GTKW_TOP "u_ksum.g_unit[%d].acc_q[%d:0]", u, sw - 1);
+        ALIAS("ksum acc[%d]", u);
+    }
+    for (int u = 0; u < lp->n_out; u++) {
+        ADD(DECF(&m->t_ksum), GTKW_TOP "u_ksum.g_unit[%d].k_q[%d:0]", u, m->t_ksum.w - 1);
+        ALIAS("ksum[%d]", u);
+    }
+    ADD(GT_BIN, GTKW_TOP "ksum_valid");
+    for (int k = 0; k < m->n_rho; k++) {
+        const l0_layer *L = &m->rho[k];
+        ADD(GT_COMMENT, "-rho%d output (result_t raws)", k);
+        for (int u = 0; u < L->n_out; u++) {
+            ADD(DECF(&L->t_res), GTKW_TOP "u_rho.u_rho%d.g_out[%d].y_q[%d:0]", k, u,
+                L->t_res.w - 1);
+            ALIAS("rho%d[%d]", k, u);
+        }
+    }
+    const l0_fx_type *to = &m->rho[m->n_rho - 1].t_res;
+    ADD(GT_COMMENT, "-engine output");
+    ADD(GT_BIN, GTKW_TOP "valid_o");
+    ADD(GT_HEX, GTKW_TOP "tag_o[%d:0]", c->tag_w - 1);
+    ADD(DECF(to), GTKW_TOP "energy_o[%d:0]", to->w - 1);
+#undef ADD
+#undef ALIAS
+#undef DECF
+    return n;
+}
+
+int l0_rtl_gtkw_signal(const l0_model *m, const l0_rtl_cfg *c, int k, char *buf, size_t n) {
+    int total = gtkw_lines(m, c, NULL, 0);
+    gtkw_line *lines = malloc(sizeof *lines * (size_t)total);
+    if (!lines) return 0;
+    gtkw_lines(m, c, lines, total);
+    int found = 0;
+    for (int i = 0, s = 0; i < total; i++) {
+        if (lines[i].flags == GT_COMMENT) continue;
+        if (s++ == k) {
+            snprintf(buf, n, "%s", lines[i].text);
+            found = 1;
+            break;
+        }
+    }
+    free(lines);
+    return found;
+}
+
+int l0_rtl_write_gtkw(const l0_model *m, const l0_rtl_cfg *c, const char *fst_path,
+                      const char *gtkw_path, l0_err *err) {
+    int total = gtkw_lines(m, c, NULL, 0);
+    gtkw_line *lines = malloc(sizeof *lines * (size_t)total);
+    if (!lines) return l0_err_set(err, "out of memory");
+    gtkw_lines(m, c, lines, total);
+    l0_ofile *of = l0_ofile_open(gtkw_path, err);
+    if (!of) {
+        free(lines);
+        return -1;
+    }
+    FILE *f = l0_ofile_fp(of);
+    fprintf(f, "[*] GTKWave save file written by l0sim waves for model \"%s\" (L=%d)\n", m->name,
+            c->lanes);
+    fprintf(f, "[*] fixed-point signals show their raws as decimals: value = raw * 2^-F\n");
+    fprintf(f, "[dumpfile] \"%s\"\n[savefile] \"%s\"\n", fst_path, gtkw_path);
+    fprintf(f, "[timestart] 0\n[size] 1600 1000\n[pos] -1 -1\n*-14.000000 0 -1 -1 -1 -1 -1 -1\n");
+    fprintf(f, "[sst_width] 250\n[signals_width] 420\n[sst_expanded] 1\n[sst_vpaned_height] 300\n");
+    int last = -1;
+    for (int i = 0; i < total; i++) {
+        if (lines[i].flags != last) fprintf(f, "@%x\n", lines[i].flags);
+        last = lines[i].flags;
+        if (lines[i].alias[0])
+            fprintf(f, "+{%s} %s\n", lines[i].alias, lines[i].text);
+        else
+            fprintf(f, "%s\n", lines[i].text);
+    }
+    fprintf(f, "[pattern_trace] 1\n[pattern_trace] 0\n");
+    free(lines);
+    return l0_ofile_commit(of, err);
+}

@@ -49,10 +49,22 @@ int l0_rtl_ksum_acc_width(const l0_model *m);
 /* Write the Verilog for model m into directory dir: l0_model_params.vh (localparams the generic
  * engine includes: features, lanes, types, depths), l0_engine_cfg.h (the same for
  * the C harness) and l0_phi_net.v and l0_rho_net.v (modules
- * l0_phi_net and l0_rho_net: chains of l0_dense with the model's weights, biases and widths). Both are
- * written atomically; the golden model g (from m) provides the quantized weights. `origin`
- * (the model file name) goes into the header comment. */
+ * l0_phi_net and l0_rho_net: chains of l0_dense with the model's weights, biases and widths). Both
+ * are written atomically; the golden model g (from m) provides the quantized weights. `origin` (the
+ * model file name) goes into the header comment. */
 int l0_rtl_export(const l0_golden *g, const l0_rtl_cfg *c, const char *origin, const char *dir,
                   l0_err *err);
+
+/* Write a GTKWave save file for the engine of model m with configuration c, opening fst_path:
+ * the cell stream (controls, tag, each lane's features), each lane's phi output, the KSum
+ * accumulator and its cast, every rho layer's output, and the engine's output; fixed-point
+ * values as signed (or, for unsigned types, unsigned) decimals of their raws. The signal names
+ * are those of Verilator's FST dump of rtl/l0_engine.v (scope l0_engine.l0_engine). Atomic. */
+int l0_rtl_write_gtkw(const l0_model *m, const l0_rtl_cfg *c, const char *fst_path,
+                      const char *gtkw_path, l0_err *err);
+
+/* The signals the save file names, one per call: returns the k-th full name (k from 0) into buf,
+ * or 0 when k is past the end (for tests that look for them in a dump). */
+int l0_rtl_gtkw_signal(const l0_model *m, const l0_rtl_cfg *c, int k, char *buf, size_t n);
 
 #endif

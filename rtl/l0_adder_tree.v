@@ -4,6 +4,8 @@
 // clocks is Depth = (RegEvery > 0) ? ceil(log2 N) / RegEvery : 0 (integer division); the C
 // latency formula (sim/l0_latency.h) uses the same expression.
 `default_nettype none
+// Arithmetic internals are not dumped to waves: the stage registers around them are.
+/* verilator tracing_off */
 
 module l0_adder_tree #(
     parameter integer N = 4,

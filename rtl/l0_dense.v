@@ -42,6 +42,7 @@ module l0_dense #(
   generate
     for (j = 0; j < NOut; j = j + 1) begin : g_out
       wire [(NIn+1)*AW-1:0] terms;
+      /* verilator tracing_off */
       for (i = 0; i < NIn; i = i + 1) begin : g_in
         wire [XW:0] xs = {(XSigned != 0) && x_i[i*XW+XW-1], x_i[i*XW+:XW]};
         localparam [WW-1:0] Wc = Weights[(j*NIn+i)*WW+:WW];
@@ -70,6 +71,7 @@ module l0_dense #(
         assign terms[i*AW+:AW] = pa_q;
       end
       assign terms[NIn*AW+:AW] = Biases[j*AW+:AW];
+      /* verilator tracing_on */
 
       wire [AW-1:0] acc;
       l0_adder_tree #(

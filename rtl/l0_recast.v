@@ -6,6 +6,8 @@
 //        6 AP_RND_CONV.   Ovf: 0 AP_WRAP, 1 AP_SAT, 2 AP_SAT_ZERO, 3 AP_SAT_SYM.
 // ovf_o is 1 when the overflow step changed the value.
 `default_nettype none
+// Arithmetic internals are not dumped to waves: the stage registers around them are.
+/* verilator tracing_off */
 
 module l0_recast #(
     parameter integer InW = 16,

@@ -10,4 +10,6 @@ int l0_cmd_stim(int argc, char **argv); /* stimuli/l0_stim_cmd.c */
 int l0_cmd_gen(int argc, char **argv); /* stimuli/l0_gen_cmd.c */
 int l0_cmd_validate(int argc, char **argv); /* stimuli/l0_validate_cmd.c */
 
+int l0_cmd_waves(int argc, char **argv); /* sim/l0_waves_cmd.c */
+
 #endif

@@ -11,11 +11,22 @@ typedef struct l0sim_cmd {
     const char *summary;
 } l0sim_cmd;
 
+#ifndef L0SIM_HAVE_RTL
+/* Without the RTL engine, its commands say why they cannot run. */
+static int no_rtl(int argc, char **argv) {
+    (void)argc;
+    return l0_cli_error(argv[0], "this l0sim was built without the RTL engine (configure with "
+                                 "-DL0SIM_RTL=ON and an existing -DL0SIM_MODEL=FILE)");
+}
+#define l0_cmd_waves no_rtl
+#endif
+
 static const l0sim_cmd COMMANDS[] = {
     {"fx", l0_cmd_fx, "fixed-point calculator: ap_fixed casts, raw values and bit patterns"},
     {"export-rtl", l0_cmd_export_rtl, "write a model's Verilog parameters for rtl/l0_engine.v"},
     {"gen", l0_cmd_gen, "simulate clusters: single-particle sets and bunch-crossing streams"},
     {"stim", l0_cmd_stim, "stimulus files: summary (info) and NumPy/CSV export (export)"},
+    {"waves", l0_cmd_waves, "stream clusters through the RTL, dump FST and a GTKWave save file"},
     {"validate", l0_cmd_validate, "check the simulation: response, resolution, clusters, noise"},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
