@@ -11,5 +11,6 @@ int l0_cmd_gen(int argc, char **argv); /* stimuli/l0_gen_cmd.c */
 int l0_cmd_validate(int argc, char **argv); /* stimuli/l0_validate_cmd.c */
 
 int l0_cmd_waves(int argc, char **argv); /* sim/l0_waves_cmd.c */
+int l0_cmd_synth(int argc, char **argv); /* sim/l0_synth_cmd.c */
 
 #endif

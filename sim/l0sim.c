@@ -26,6 +26,7 @@ static const l0sim_cmd COMMANDS[] = {
     {"export-rtl", l0_cmd_export_rtl, "write a model's Verilog parameters for rtl/l0_engine.v"},
     {"gen", l0_cmd_gen, "simulate clusters: single-particle sets and bunch-crossing streams"},
     {"stim", l0_cmd_stim, "stimulus files: summary (info) and NumPy/CSV export (export)"},
+    {"synth", l0_cmd_synth, "synthesize the engine with Yosys: LUT, FF, DSP, carry, latency"},
     {"waves", l0_cmd_waves, "stream clusters through the RTL, dump FST and a GTKWave save file"},
     {"validate", l0_cmd_validate, "check the simulation: response, resolution, clusters, noise"},
 };
