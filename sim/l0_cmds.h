@@ -4,11 +4,15 @@
 #ifndef L0_CMDS_H
 #define L0_CMDS_H
 
-int l0_cmd_fx(int argc, char **argv); /* model/l0_fx_cmd.c */
+int l0_cmd_fx(int argc, char **argv);         /* model/l0_fx_cmd.c */
 int l0_cmd_export_rtl(int argc, char **argv); /* model/l0_rtl_cmd.c */
-int l0_cmd_stim(int argc, char **argv); /* stimuli/l0_stim_cmd.c */
-int l0_cmd_gen(int argc, char **argv); /* stimuli/l0_gen_cmd.c */
-int l0_cmd_validate(int argc, char **argv); /* stimuli/l0_validate_cmd.c */
+int l0_cmd_stim(int argc, char **argv);       /* stimuli/l0_stim_cmd.c */
+int l0_cmd_gen(int argc, char **argv);        /* stimuli/l0_gen_cmd.c */
+int l0_cmd_validate(int argc, char **argv);   /* stimuli/l0_validate_cmd.c */
+int l0_cmd_train(int argc, char **argv);      /* model/l0_train_cmd.c */
+int l0_cmd_infer(int argc, char **argv);      /* model/l0_study_cmd.c */
+int l0_cmd_eval(int argc, char **argv);       /* model/l0_study_cmd.c */
+int l0_cmd_sweep(int argc, char **argv);      /* model/l0_study_cmd.c */
 
 int l0_cmd_waves(int argc, char **argv); /* sim/l0_waves_cmd.c */
 int l0_cmd_synth(int argc, char **argv); /* sim/l0_synth_cmd.c */

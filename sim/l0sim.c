@@ -24,11 +24,15 @@ static int no_rtl(int argc, char **argv) {
 static const l0sim_cmd COMMANDS[] = {
     {"fx", l0_cmd_fx, "fixed-point calculator: ap_fixed casts, raw values and bit patterns"},
     {"export-rtl", l0_cmd_export_rtl, "write a model's Verilog parameters for rtl/l0_engine.v"},
-    {"gen", l0_cmd_gen, "simulate clusters: single-particle sets and bunch-crossing streams"},
     {"stim", l0_cmd_stim, "stimulus files: summary (info) and NumPy/CSV export (export)"},
+    {"gen", l0_cmd_gen, "simulate clusters: single-particle sets and bunch-crossing streams"},
     {"synth", l0_cmd_synth, "synthesize the engine with Yosys: LUT, FF, DSP, carry, latency"},
     {"waves", l0_cmd_waves, "stream clusters through the RTL, dump FST and a GTKWave save file"},
     {"validate", l0_cmd_validate, "check the simulation: response, resolution, clusters, noise"},
+    {"train", l0_cmd_train, "train the DeepSets (float, or quantization-aware with --qat)"},
+    {"infer", l0_cmd_infer, "golden-model predictions (float and fixed) for a stimulus file"},
+    {"eval", l0_cmd_eval, "calibration quality: response and resolution against true energy"},
+    {"sweep", l0_cmd_sweep, "precision study: MPE of fixed vs float, PTQ sweeps, QAT vs PTQ"},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 
