@@ -12,7 +12,8 @@ static const char *const HELP =
     "\n"
     "Write the Verilog that makes rtl/l0_engine.v the given model: DIR/l0_model_params.vh (the\n"
     "engine's parameters: features, lanes, types, pipeline depths) and DIR/l0_phi_net.v and\n"
-    "DIR/l0_rho_net.v (the phi and rho networks as chains of rtl/l0_dense.v with the model's quantized weights and\n"
+    "DIR/l0_rho_net.v (the phi and rho networks as chains of rtl/l0_dense.v with the model's "
+    "quantized weights and\n"
     "biases). The build runs this for the model it verilates; the files are build products.\n"
     "\n"
     "  --model FILE      the model file (docs/model-format.md)\n"
@@ -76,10 +77,10 @@ int l0_cmd_export_rtl(int argc, char **argv) {
     if (!g || l0_rtl_export(g, &cfg, model, out, &err)) {
         rc = l0_cli_error("export-rtl", "%s", err.msg);
     } else {
-        printf("export-rtl: %s -> %s/l0_model_params.vh, l0_phi_net.v, l0_rho_net.v (L=%d, depth %d "
-               "clocks, %d-cell cluster %d clocks)\n",
-               model, out, cfg.lanes, l0_rtl_depth(&m, &cfg), 32,
-               l0_rtl_latency(&m, &cfg, 32));
+        printf(
+            "export-rtl: %s -> %s/l0_model_params.vh, l0_phi_net.v, l0_rho_net.v (L=%d, depth %d "
+            "clocks, %d-cell cluster %d clocks)\n",
+            model, out, cfg.lanes, l0_rtl_depth(&m, &cfg), 32, l0_rtl_latency(&m, &cfg, 32));
     }
     l0_golden_free(g);
     l0_model_free(&m);
