@@ -35,30 +35,29 @@ typedef struct sbuf {
 static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void sb_printf(sbuf *b, const char *fmt, ...) {
     if (b->failed) return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        size_t room = b->cap - b->n;
-        int k = vsnprintf(b->p ? b->p + b->n : NULL, b->p ? room : 0, fmt, ap);
-        va_end(ap);
-        if (k < 0) {
-            b->failed = 1;
-            return;
-        }
-        if (b->p && (size_t)k < room) {
-            b->n += (size_t)k;
-            return;
-        }
+    va_list ap, ap2;
+    va_start(ap, fmt);
+    va_copy(ap2, ap);
+    int k = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (k >= 0 && b->n + (size_t)k + 1 > b->cap) {
         size_t cap = b->cap ? 2 * b->cap : 4096;
         while (cap < b->n + (size_t)k + 1) cap *= 2;
         char *np = realloc(b->p, cap);
-        if (!np) {
-            b->failed = 1;
-            return;
+        if (np) {
+            b->p = np;
+            b->cap = cap;
+        } else {
+            k = -1;
         }
-        b->p = np;
-        b->cap = cap;
     }
+    if (k >= 0) {
+        vsnprintf(b->p + b->n, b->cap - b->n, fmt, ap2);
+        b->n += (size_t)k;
+    } else {
+        b->failed = 1;
+    }
+    va_end(ap2);
 }
 
 static int int_opt(const char *cmd, const char *opt, const char *s, int64_t lo, int64_t hi,
@@ -1203,6 +1202,7 @@ static int plot_sweep(const char *path, int kind, const sweep_opts *o, const stu
 /* A table of MPE by x, one column per (model, curve). */
 static void print_sweep(int kind, const study_model *sm, const sweep_row *rows, size_t n,
                         const sweep_opts *o) {
+    if (n == 0) return;
     printf("\nsweep %s: MPE [%%] of fixed vs float", KIND_NAMES[kind]);
     if (kind == K_INT)
         printf(", every tensor ap_fixed<%d,I>%s", o->width, o->ksum_extra ? " (KSum +extra)" : "");
@@ -1348,7 +1348,12 @@ static int run_qat(const sweep_opts *o, study_model *sm, const l0_clset *set,
     l0_sweep_point *pts = malloc((n_ptq ? n_ptq : 1) * sizeof *pts);
     l0_point_result *res = malloc((n_ptq ? n_ptq : 1) * sizeof *res);
     int rc = 0;
-    if (!work || !pts || !res) rc = l0_err_set(err, "out of memory");
+    if (!work || !pts || !res) {
+        free(work);
+        free(pts);
+        free(res);
+        return l0_err_set(err, "out of memory");
+    }
     for (size_t a = 0, e; a < n_ptq && !rc; a = e) {
         for (e = a; e < n_ptq && rows[e].model == rows[a].model;) e++;
         const study_model *s = &sm[rows[a].model];
