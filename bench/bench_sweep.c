@@ -3,7 +3,7 @@
  * minute on this 2-core machine.
  *
  * Usage: bench_sweep [MODEL.json [SINGLES.l0s]]
- *   default model: the default shape (phi 16,16 rho 16,16,1), He-initialised weights scaled so
+ *   default model: a synthetic one (phi 16,16 rho 16,16,1), He-initialised weights scaled so
  *   that every layer's outputs stay of order one; default clusters: 10000 synthetic ones with
  *   22 cells each (the mean of `l0sim gen --singles` at mu = 200), drawn like real ones.
  * The 100 points: every tensor ap_fixed<W,I> for W = 8, 10, ..., 26 and I = 2..11 (KSum with 4
@@ -94,7 +94,7 @@ static double run(const l0_model *m, const l0_clset *s, const double *flt,
 int main(int argc, char **argv) {
     l0_err err;
     l0_model m;
-    const char *label = "default shape (phi 16,16 rho 16,16,1), scaled random weights";
+    const char *label = "synthetic (phi 16,16 rho 16,16,1, scaled random weights; give model/default.json for the shipped model)";
     l0_clset s;
     l0_clset_init(&s);
     if (argc > 2) {

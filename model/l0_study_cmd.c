@@ -802,7 +802,7 @@ static const char *const SWEEP_HELP =
     "cluster); each precision point re-types a copy of the model and runs the golden model on\n"
     "them, the points spread over --threads threads (results never depend on the count).\n"
     "Sweeps change W and I only: each tensor keeps the model's rounding and overflow modes\n"
-    "(default model: activations AP_RND/AP_SAT, weights and biases AP_TRN/AP_WRAP); types are\n"
+    "(shipped model: activations AP_RND/AP_SAT, weights and biases AP_RND/AP_WRAP); types are\n"
     "signed; accumulators are hls4ml's 'auto' (clipped to 64 bits where auto needs more).\n"
     "\n"
     "  --model M          a model file; repeat for several sizes (at most 8)\n"
