@@ -23,6 +23,10 @@ function(l0_engine_library target)
   if(NOT E_TAG_BITS)
     set(E_TAG_BITS 16)
   endif()
+  # Built once per configure run (a global property, not the cache: a change to the model code
+  # must reach the exporter at the next configure).
+  unset(L0_EXPORT_HOST CACHE)
+  get_property(L0_EXPORT_HOST GLOBAL PROPERTY L0_EXPORT_HOST)
   if(NOT L0_EXPORT_HOST)
     set(src ${PROJECT_SOURCE_DIR})
     l0_host_tool(exe NAME l0_export_host
@@ -30,7 +34,8 @@ function(l0_engine_library target)
               ${src}/model/l0_rtl.c ${src}/common/l0_err.c ${src}/common/l0_ofile.c
               ${src}/common/l0_rng.c
       LIBS -lcjson)
-    set(L0_EXPORT_HOST ${exe} CACHE INTERNAL "configure-time exporter")
+    set_property(GLOBAL PROPERTY L0_EXPORT_HOST ${exe})
+    set(L0_EXPORT_HOST ${exe})
   endif()
   set(gen ${CMAKE_CURRENT_BINARY_DIR}/${target}-gen)
   execute_process(COMMAND ${L0_EXPORT_HOST} ${E_MODEL} ${gen} ${E_LANES} ${E_REG_EVERY}

@@ -204,6 +204,25 @@ static void write_cfg_h(FILE *f, const l0_golden *g, const l0_rtl_cfg *c, const 
     fprintf(f, "#define L0_ENGINE_DEPTH %d\n#define L0_ENGINE_CELLS_MAX %d\n", l0_rtl_depth(m, c),
             m->cells_max);
     fprintf(f, "#define L0_ENGINE_REG_EVERY %d\n", c->reg_every);
+    fprintf(f, "#define L0_ENGINE_HASH 0x%016llxULL\n", (unsigned long long)l0_rtl_hash(g, c));
+}
+
+uint64_t l0_rtl_hash(const l0_golden *g, const l0_rtl_cfg *c) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return 0;
+    write_params(f, g, c, "-");
+    write_net(f, g, c, 0);
+    write_net(f, g, c, 1);
+    fclose(f);
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)buf[i];
+        h *= 1099511628211ULL;
+    }
+    free(buf);
+    return h;
 }
 
 static int write_file(const char *dir, const char *name, const l0_golden *g, const l0_rtl_cfg *c,

@@ -52,6 +52,10 @@ int l0_rtl_ksum_acc_width(const l0_model *m);
  * l0_phi_net and l0_rho_net: chains of l0_dense with the model's weights, biases and widths). Both
  * are written atomically; the golden model g (from m) provides the quantized weights. `origin` (the
  * model file name) goes into the header comment. */
+/* The engine's identity: a hash (FNV-1a) of the Verilog the export writes for this model and
+ * configuration, without file names. Equal hashes: the same engine. */
+uint64_t l0_rtl_hash(const l0_golden *g, const l0_rtl_cfg *c);
+
 int l0_rtl_export(const l0_golden *g, const l0_rtl_cfg *c, const char *origin, const char *dir,
                   l0_err *err);
 

@@ -24,6 +24,7 @@ extern "C" {
 typedef struct l0_rtl_engine_info {
     const char *model_path; /* the model file the engine was built from */
     int lanes, n_feat, xw, tag_w, ow, o_signed, depth, cells_max, reg_every;
+    unsigned long long hash; /* l0_rtl_hash() of the model and configuration built */
 } l0_rtl_engine_info;
 
 /* One beat: up to `lanes` cells of one cluster. */

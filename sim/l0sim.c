@@ -19,9 +19,12 @@ static int no_rtl(int argc, char **argv) {
                                  "-DL0SIM_RTL=ON and an existing -DL0SIM_MODEL=FILE)");
 }
 #define l0_cmd_waves no_rtl
+#define l0_cmd_run no_rtl
 #endif
 
 static const l0sim_cmd COMMANDS[] = {
+    {"run", l0_cmd_run, "stream crossings through the RTL: latency budgets, every output checked"},
+    {"merge", l0_cmd_merge, "add the JSON reports of the shards of a run"},
     {"fx", l0_cmd_fx, "fixed-point calculator: ap_fixed casts, raw values and bit patterns"},
     {"export-rtl", l0_cmd_export_rtl, "write a model's Verilog parameters for rtl/l0_engine.v"},
     {"stim", l0_cmd_stim, "stimulus files: summary (info) and NumPy/CSV export (export)"},

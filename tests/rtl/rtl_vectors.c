@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "l0_fill.h"
+#include "l0_gen.h"
 #include "l0_rng.h"
 
 static int cmp_cell(const void *a, const void *b) {
@@ -36,34 +38,32 @@ void rtlv_free(rtlv_set *s) {
     memset(s, 0, sizeof *s);
 }
 
-int rtlv_make(const l0_model *m, const l0_rtl_cfg *cfg, int n, uint64_t seed, rtlv_set *s,
-              l0_err *err) {
+/* Beats and expectations for the clusters cl[0..n). */
+static int build(const l0_model *m, const l0_rtl_cfg *cfg, const l0_cluster *cls, int n,
+                 uint64_t seed, rtlv_set *s, l0_err *err) {
     memset(s, 0, sizeof *s);
     int lanes = cfg->lanes, maxc = m->cells_max + 8;
     size_t cap =
         (size_t)n * (size_t)((maxc + lanes - 1) / lanes + 3) + 64 + (size_t)l0_rtl_depth(m, cfg);
     s->beats = calloc(cap, sizeof *s->beats);
     s->expect = calloc((size_t)n, sizeof *s->expect);
-    l0_cell *cells = calloc((size_t)maxc, sizeof *cells);
     l0_golden *g = l0_golden_create(m, err);
-    if (!s->beats || !s->expect || !cells || !g) {
-        free(cells);
+    if (!s->beats || !s->expect || !g) {
         l0_golden_free(g);
         rtlv_free(s);
         return g ? l0_err_set(err, "out of memory") : -1;
     }
     l0_rng r;
-    l0_rng_seed(&r, seed, 0x76656374ULL);
+    l0_rng_seed(&r, seed, 0x67617073ULL);
     double feat[L0_MODEL_FEATURES_MAX];
     size_t c = 0;
     for (int i = 0; i < n; i++) {
-        l0_cluster cl;
-        make_cluster(&r, &cl, cells, maxc);
-        int used = l0_model_cells_used(m, &cl);
+        const l0_cluster *cl = &cls[i];
+        int used = l0_model_cells_used(m, cl);
         rtlv_expect *x = &s->expect[i];
         x->tag = (uint32_t)i & (uint32_t)((1ULL << cfg->tag_w) - 1);
-        x->raw = l0_golden_run(g, &cl, NULL);
-        x->latency = l0_rtl_latency(m, cfg, cl.n_cells);
+        x->raw = l0_golden_run(g, cl, NULL);
+        x->latency = l0_rtl_latency(m, cfg, cl->n_cells);
         x->n_cells = used;
         if (l0_rng_uniform(&r) < 0.2) c += 1 + l0_rng_below(&r, 3); /* idle gap */
         int beats = (used + lanes - 1) / lanes;
@@ -78,7 +78,7 @@ int rtlv_make(const l0_model *m, const l0_rtl_cfg *cfg, int n, uint64_t seed, rt
                 int k = b * lanes + l;
                 if (k >= used) continue;
                 bt->lane_valid |= 1u << l;
-                l0_model_features(m, &cl, k, feat);
+                l0_model_features(m, cl, k, feat);
                 for (int f = 0; f < m->n_feat; f++) {
                     int o;
                     l0_fx_from_double(feat[f], &m->t_in, &bt->feat[l * m->n_feat + f], &o);
@@ -89,9 +89,82 @@ int rtlv_make(const l0_model *m, const l0_rtl_cfg *cfg, int n, uint64_t seed, rt
     }
     s->n_clocks = c + (size_t)l0_rtl_depth(m, cfg) + 4;
     s->n_clusters = (size_t)n;
-    free(cells);
     l0_golden_free(g);
     return 0;
+}
+
+int rtlv_make(const l0_model *m, const l0_rtl_cfg *cfg, int n, uint64_t seed, rtlv_set *s,
+              l0_err *err) {
+    int maxc = m->cells_max + 8;
+    l0_cell *cells = calloc((size_t)n * (size_t)maxc, sizeof *cells);
+    l0_cluster *cls = calloc((size_t)n, sizeof *cls);
+    if (!cells || !cls) {
+        free(cells);
+        free(cls);
+        return l0_err_set(err, "out of memory");
+    }
+    l0_rng r;
+    l0_rng_seed(&r, seed, 0x76656374ULL);
+    for (int i = 0; i < n; i++) make_cluster(&r, &cls[i], cells + (size_t)i * maxc, maxc);
+    int rc = build(m, cfg, cls, n, seed, s, err);
+    free(cells);
+    free(cls);
+    return rc;
+}
+
+int rtlv_make_gen(const l0_model *m, const l0_rtl_cfg *cfg, int n, uint64_t seed, rtlv_set *s,
+                  l0_err *err) {
+    l0_gen_config gc;
+    l0_gen_config_default(&gc);
+    gc.seed = seed;
+    l0_gen *gen = l0_gen_create(&gc, err);
+    if (!gen) return -1;
+    l0_gen_work *w = l0_gen_work_create(gen);
+    l0_gen_out out;
+    memset(&out, 0, sizeof out);
+    l0_cluster *cls = calloc((size_t)n, sizeof *cls);
+    l0_cell *cells = calloc((size_t)n * L0_CELLS_MAX, sizeof *cells);
+    int k = 0, rc = -1;
+    if (!w || !cls || !cells) {
+        l0_err_set(err, "out of memory");
+        goto done;
+    }
+    /* a quarter single pions (large clusters), the rest every cluster of whole crossings */
+    for (uint64_t i = 0; k < n / 4; i++) {
+        int r = l0_gen_single(gen, w, i, &out);
+        if (r < 0) {
+            l0_err_set(err, "out of memory");
+            goto done;
+        }
+        if (r == 0 || !out.ev.n_clusters) continue;
+        cls[k] = out.ev.clusters[0];
+        cls[k].cells = cells + (size_t)k * L0_CELLS_MAX;
+        memcpy(cls[k].cells, out.ev.clusters[0].cells,
+               out.ev.clusters[0].n_cells * sizeof(l0_cell));
+        k++;
+    }
+    const uint8_t *filled = l0_gen_filled(gen);
+    for (uint16_t bx = 0; k < n && bx < L0_FILL_SLOTS; bx++) {
+        if (!filled[bx]) continue;
+        if (l0_gen_crossing(gen, w, 0, bx, &out)) {
+            l0_err_set(err, "out of memory");
+            goto done;
+        }
+        for (uint32_t j = 0; j < out.ev.n_clusters && k < n; j++, k++) {
+            cls[k] = out.ev.clusters[j];
+            cls[k].cells = cells + (size_t)k * L0_CELLS_MAX;
+            memcpy(cls[k].cells, out.ev.clusters[j].cells,
+                   out.ev.clusters[j].n_cells * sizeof(l0_cell));
+        }
+    }
+    rc = build(m, cfg, cls, k, seed, s, err);
+done:
+    free(cls);
+    free(cells);
+    l0_gen_out_free(&out);
+    if (w) l0_gen_work_destroy(w);
+    l0_gen_destroy(gen);
+    return rc;
 }
 
 /* Append the low `n` bits of v to a bit string, MSB first. */

@@ -32,6 +32,10 @@ typedef struct rtlv_set {
 /* Make vectors for n clusters (plus depth + 4 idle clocks at the end). Returns 0 or -1. */
 int rtlv_make(const l0_model *m, const l0_rtl_cfg *cfg, int n, uint64_t seed, rtlv_set *s,
               l0_err *err);
+/* The same for n clusters of the stimulus generator (default options, mu = 200): a quarter the
+ * matched clusters of single pions, the rest every cluster of whole crossings, in order. */
+int rtlv_make_gen(const l0_model *m, const l0_rtl_cfg *cfg, int n, uint64_t seed, rtlv_set *s,
+                  l0_err *err);
 void rtlv_free(rtlv_set *s);
 
 /* Write the vectors as one hex word per clock for $readmemh: the word is

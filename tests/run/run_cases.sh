@@ -1,0 +1,97 @@
+#!/bin/sh
+# run_cases.sh L0SIM MODEL DIR CASE: the stream tests of `l0sim run` and `l0sim merge`
+# (ctest label stream). DIR holds the short stream the 'gen' case makes (a fixture).
+l0sim=$1; model=$2; data=$3; case=$4
+stream=$data/s300.l0s
+dir=$data/$case
+rm -rf "$dir"; mkdir -p "$dir" || exit 1
+fail() { printf 'FAIL (%s): %s\n' "$case" "$*"; exit 1; }
+# expect CODE REGEX CMD...: exit status and an output pattern
+expect() {
+  code=$1; pat=$2; shift 2
+  _o=$("$@" 2>&1); got=$?
+  [ "$got" -eq "$code" ] || fail "exit $got, expected $code: $*
+$_o"
+  printf "%s\n" "$_o" | grep -Eq -- "$pat" || fail "output does not match /$pat/: $*
+$_o"
+  printf "%s\n" "$_o"
+}
+json_num() { grep -E "\"$2\":" "$1" | head -1 | sed -E 's/.*:[[:space:]]*([0-9.]+).*/\1/'; }
+
+case $case in
+gen)
+  # 300 crossings at mu = 200, a fifth of them with a hard pion (so the stream shows physics)
+  expect 0 "" "$l0sim" gen --crossings 300 --hard-fraction 0.2 --seed 5 -q -o "$stream" ;;
+pass)
+  out=$dir/pass
+  expect 0 "^PASS" "$l0sim" run --data "$stream" -o "$out" >/dev/null
+  for f in report.json latency.png completion.png clusters.csv; do
+    [ -s "$out/$f" ] || fail "$out/$f missing"
+  done
+  grep -Eq '"verdict":[[:space:]]*"PASS"' "$out/report.json" || fail "verdict not PASS"
+  sent=$(json_num "$out/report.json" sent)
+  rows=$(($(wc -l < "$out/clusters.csv") - 1))
+  [ "$sent" -gt 100 ] || fail "only $sent clusters sent"
+  [ "$rows" -eq "$sent" ] || fail "clusters.csv has $rows rows, report says $sent sent"
+  [ "$(json_num "$out/report.json" mismatches)" = 0 ] || fail "mismatches"
+  "$l0sim" merge "$out/report.json" | grep -q "physics: [1-9][0-9]* truth-matched" ||
+    fail "no truth-matched clusters in the summary"
+  # the same seed and options: the same bytes
+  expect 0 "^PASS" "$l0sim" run --data "$stream" -o "$dir/pass2" --no-plots >/dev/null
+  cmp "$out/report.json" "$dir/pass2/report.json" || fail "report differs between two runs"
+  cmp "$out/clusters.csv" "$dir/pass2/clusters.csv" || fail "clusters.csv differs" ;;
+tight)
+  expect 1 "per-cluster budget \(--budget-cluster-ns 100\.0\), worst: orbit [0-9]+ bx [0-9]+ node [0-9]+ cluster [0-9]+" \
+    "$l0sim" run --data "$stream" -o "$dir/tight" --no-plots --budget-cluster-ns 100 ;;
+pace)
+  # 4 nodes: a node gets a new crossing every 100 ns and cannot keep up
+  expect 1 "per-event budget \(--budget-event-ns 99\.8\), worst: orbit [0-9]+ bx [0-9]+ node [0-9]+ completes.*slowest cluster orbit" \
+    "$l0sim" run --data "$stream" -o "$dir/pace" --no-plots --nodes 4 --fifo-depth 1000000 ;;
+drop)
+  expect 1 "clusters dropped \(FIFO of --fifo-depth 8 cells full\), first: orbit" \
+    "$l0sim" run --data "$stream" -o "$dir/drop" --no-plots --fifo-depth 8 ;;
+truncate)
+  expect 1 "truncation: [1-9][0-9]* clusters beyond --top-k 4" \
+    "$l0sim" run --data "$stream" -o "$dir/trunc" --no-plots --top-k 4
+  expect 0 "truncated: [1-9][0-9]* beyond K.*\(allowed\)" \
+    "$l0sim" run --data "$stream" -o "$dir/trunc2" --no-plots --top-k 4 --allow-truncation ;;
+corrupt)
+  mkdir -p "$dir/corrupt"
+  head -c 20000 "$stream" > "$dir/corrupt/cut.l0s"
+  expect 2 "cut\.l0s" "$l0sim" run --data "$dir/corrupt/cut.l0s" -o "$dir/corrupt/out" --no-plots
+  [ ! -e "$dir/corrupt/out/report.json" ] || fail "a report was written for a corrupt file"
+  expect 2 "not-there\.l0s" "$l0sim" run --data "$dir/not-there.l0s" -o "$dir/corrupt/out2"
+  expect 2 "--nodes" "$l0sim" run --data "$stream" --nodes 0
+  expect 2 "unknown option '--frob'" "$l0sim" run --frob ;;
+shards)
+  # two shards, merged, give the summary of one run over all nodes
+  expect 0 "" "$l0sim" run --data "$stream" -o "$dir/all" --no-plots --no-csv -q
+  expect 0 "" "$l0sim" run --data "$stream" -o "$dir/sh0" --no-plots --no-csv -q --shard 0/2
+  expect 0 "" "$l0sim" run --data "$stream" -o "$dir/sh1" --no-plots --no-csv -q --shard 1/2
+  "$l0sim" merge "$dir/all/report.json" > "$dir/all.txt" || fail "merge of one report"
+  "$l0sim" merge "$dir/sh1/report.json" "$dir/sh0/report.json" -o "$dir/merged.json" \
+    > "$dir/merged.txt" || fail "merge of the shards"
+  diff "$dir/all.txt" "$dir/merged.txt" || fail "merged summary differs from the single run's"
+  grep -q "48 of 48 nodes" "$dir/merged.txt" || fail "merged report does not cover 48 nodes"
+  expect 2 "node 0 is in two of the reports" "$l0sim" merge "$dir/sh0/report.json" "$dir/all/report.json"
+  printf '{"format": "l0sim-stream-report", "version": 1}\n' > "$dir/bad.json"
+  expect 2 "bad\.json: field 'config'" "$l0sim" merge "$dir/bad.json" ;;
+mismatch)
+  # an engine driven with a model it was not built from: the scoreboard must catch it, with the
+  # cluster, the golden layer trace and a wave window
+  sed 's/0\.81472206816775772/0.91472206816775772/' "$model" > "$dir/perturbed.json"
+  cmp -s "$model" "$dir/perturbed.json" && fail "could not perturb the model"
+  expect 2 "not the model this l0sim's engine was built from" \
+    "$l0sim" run --data "$stream" -o "$dir/mm0" --model "$dir/perturbed.json"
+  expect 1 "first mismatch: orbit [0-9]+ bx [0-9]+ node [0-9]+ cluster [0-9]+ \([0-9]+ cells\): output raw" \
+    "$l0sim" run --data "$stream" -o "$dir/mm" --no-plots --model "$dir/perturbed.json" --unchecked-model
+  grep -q "golden model, layer by layer" "$dir/mm/mismatch/trace.txt" || fail "no layer trace"
+  grep -q "^phi0 " "$dir/mm/mismatch/trace.txt" || fail "trace lacks phi0"
+  [ -s "$dir/mm/mismatch/l0_engine.fst" ] || fail "no wave window"
+  grep -q "l0_engine.fst" "$dir/mm/mismatch/l0_engine.gtkw" || fail "no save file" ;;
+waves)
+  expect 0 "gtkwave -a" "$l0sim" run --data "$stream" -o "$dir/wv" --no-plots --waves 5 --waves-clocks 120
+  [ -s "$dir/wv/waves/l0_engine.fst" ] || fail "no FST" ;;
+*) fail "unknown case" ;;
+esac
+echo "ok: $case"
