@@ -25,7 +25,7 @@ void l0_stream_cfg_default(l0_stream_cfg *c) {
     c->reg_every = 3;
     c->fifo_depth = 512;
     c->link_cells = 4;
-    c->clock_mhz = 240.474;
+    c->clock_mhz = 6 * L0_BX_MHZ; /* 240.4734 MHz: exactly 6 clocks per bunch crossing */
     c->arrival_ns = 0;
     c->min_et = 2.0;
     c->budget_cluster_ns = 1000.0;
@@ -123,7 +123,7 @@ const char l0_stream_options_help[] =
     "  --link-cells B        cells per clock on a node's input link (default 4)\n"
     "  --fifo-depth D        cells per engine input FIFO (default 512); a cluster that does not\n"
     "                        fit is dropped (a failure)\n"
-    "  --clock-mhz F         fabric clock (default 240.474: 6 per bunch crossing)\n"
+    "  --clock-mhz F         fabric clock (default 240.4734 = 6 x 40.0789: 6 per crossing)\n"
     "  --arrival-ns T        from a crossing's start to its event at the node (default 0)\n"
     "  --budget-cluster-ns T per-cluster latency budget (default 1000: a tenth of the 10 us L0\n"
     "                        budget, the project's choice)\n"
@@ -219,7 +219,7 @@ int l0_stream_select(const l0_stream_cfg *c, const l0_event *ev, l0_stream_sel *
         s->c = cl;
         s->rank = (int)i;
         s->n = cl->n_cells < c->cells ? cl->n_cells : c->cells;
-        s->truncated = cl->n_cells > c->cells || cl->n_cells_total > cl->n_cells;
+        s->truncated = cl->n_cells > c->cells; /* cut here (the stimulus may have cut before) */
         if (s->truncated) cnt->truncated_c++;
     }
     return n;

@@ -32,7 +32,7 @@ typedef struct l0_stream_cfg {
     int reg_every;            /* the engine's pipeline register spacing (for the latency formula) */
     int fifo_depth;           /* cells per engine FIFO (512) */
     int link_cells;           /* cells per clock on the node's input link (4) */
-    double clock_mhz;         /* fabric clock (240.474) */
+    double clock_mhz;         /* fabric clock (6 x 40.0789 = 240.4734 MHz) */
     double arrival_ns;        /* delay from a crossing's start to its event at the node (0) */
     double min_et;            /* GeV: clusters below are not candidates (2) */
     double budget_cluster_ns; /* per-cluster latency budget (1000) */
