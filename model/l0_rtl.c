@@ -225,14 +225,17 @@ uint64_t l0_rtl_hash(const l0_golden *g, const l0_rtl_cfg *c) {
     return h;
 }
 
+/* Write one generated file; an identical file already there is left alone (its time stamp too,
+ * so the build does not re-verilate for nothing). */
 static int write_file(const char *dir, const char *name, const l0_golden *g, const l0_rtl_cfg *c,
                       const char *origin, int which, l0_err *err) {
     char path[4096];
     if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
         return l0_err_set(err, "%s: path too long", dir);
-    l0_ofile *of = l0_ofile_open(path, err);
-    if (!of) return -1;
-    FILE *f = l0_ofile_fp(of);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return l0_err_set(err, "%s: out of memory", path);
     if (which == 0) {
         write_params(f, g, c, origin);
     } else if (which == 3) {
@@ -243,7 +246,18 @@ static int write_file(const char *dir, const char *name, const l0_golden *g, con
         write_net(f, g, c, which == 2);
         fprintf(f, "`default_nettype wire\n");
     }
-    return l0_ofile_commit(of, err);
+    fclose(f);
+    int same = 0;
+    FILE *old = fopen(path, "rb");
+    if (old) {
+        char *ob = malloc(len + 1);
+        if (ob) same = fread(ob, 1, len + 1, old) == len && memcmp(ob, buf, len) == 0;
+        free(ob);
+        fclose(old);
+    }
+    int rc = same ? 0 : l0_write_file_atomic(path, buf, len, err);
+    free(buf);
+    return rc;
 }
 
 int l0_rtl_export(const l0_golden *g, const l0_rtl_cfg *c, const char *origin, const char *dir,
@@ -299,7 +313,8 @@ static int gtkw_lines(const l0_model *m, const l0_rtl_cfg *c, gtkw_line *out, in
         static const char *const FEAT[] = {"energy", "deta", "dphi", "layer"};
         for (int f = 0; f < m->n_feat; f++) {
             ADD(DECF(&m->t_in), GTKW_TOP "g_lane[%d].g_feat[%d].x[%d:0]", l, f, m->t_in.w - 1);
-            ALIAS("lane%d %s", l, (unsigned)m->feat[f].kind < 4 ? FEAT[m->feat[f].kind] : "?");
+            ALIAS("lane%d %s%s", l, (unsigned)m->feat[f].kind < 4 ? FEAT[m->feat[f].kind] : "?",
+                  m->feat[f].transform == L0_TRANSFORM_LOG ? " (log)" : "");
         }
     }
     const l0_layer *lp = &m->phi[m->n_phi - 1];
