@@ -256,6 +256,10 @@ static void plan_init(l0_fx_plan *p, int vfrac, const l0_fx_type *to) {
     p->hi = l0_fx_raw_max(to);
     p->lo = l0_fx_raw_min(to);
     if (to->o == L0_FX_SAT_SYM && to->is_signed && to->w > 1) p->lo = -p->hi;
+    p->lo64 = (int64_t)p->lo;
+    p->hi64 = (int64_t)p->hi;
+    p->fast64 = p->shift >= 1 && p->shift <= 62 && (to->q == L0_FX_TRN || to->q == L0_FX_RND);
+    p->pmax = 0;
 }
 
 /* For a left shift by s > 0: the source range [lo_s, hi_s] whose shifted values stay in [lo, hi]
@@ -352,6 +356,10 @@ void l0_fx_plan_for_product(l0_fx_plan *p, const l0_fx_type *a, const l0_fx_type
     l0_fx_plan_make(p, l0_fx_frac(a) + l0_fx_frac(b), mn, mx, to);
     if (a_u64 && b_u64) p->identity = false;
     p->fits64 = mn >= INT64_MIN && mx <= INT64_MAX;
+    if (p->fits64) {
+        l0_wide am = mn < 0 ? -mn : mn;
+        p->pmax = (int64_t)(am > mx ? am : mx);
+    }
     p->a_u64 = a_u64;
     p->b_u64 = b_u64;
 }
@@ -397,12 +405,17 @@ static int64_t cast_uwide(const l0_fx_plan *p, l0_uwide u, int *ovf) {
     return overflow(p, true, fl, ovf);
 }
 
-int64_t l0_fx_dot(const l0_fx_plan *prod, const int64_t *x, const int64_t *w, size_t n,
-                  int64_t acc0, uint64_t *ovf) {
+int64_t l0_fx_dot_any(const l0_fx_plan *prod, const int64_t *x, const int64_t *w, size_t n,
+                      int64_t acc0, uint64_t *ovf) {
     const l0_fx_type *t = &prod->to;
     l0_wide s = 0;
     uint64_t novf = 0;
-    if (prod->identity && prod->fits64) {
+    if (prod->identity && prod->fits64 && prod->pmax <= (INT64_MAX / 2) / (int64_t)(n + 1)) {
+        /* Exact products, and their sum cannot leave int64: sum in int64, align once. */
+        int64_t s64 = 0;
+        for (size_t i = 0; i < n; i++) s64 += x[i] * w[i];
+        s = l0_wide_shl((l0_wide)s64, -prod->shift);
+    } else if (prod->identity && prod->fits64) {
         /* Every product is exact in the accum type: sum the int64 products, align once. */
         for (size_t i = 0; i < n; i++) s += (l0_wide)(x[i] * w[i]);
         s = l0_wide_shl(s, -prod->shift);

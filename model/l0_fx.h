@@ -156,12 +156,15 @@ l0_wide l0_fx_add(const l0_fx_type *ta, int64_t a, const l0_fx_type *tb, int64_t
  * type) into one type. Plans are plain data: build once per layer, use in the inner loop. */
 typedef struct l0_fx_plan {
     l0_fx_type to;
-    int shift;         /* vfrac - F(to): > 0 drops bits (quantization), < 0 shifts left */
-    bool identity;     /* every source value is exactly representable: cast = shift left */
-    bool no_quant;     /* shift <= 0 */
-    l0_wide lo, hi;    /* the range check on the quantized value, per the overflow rule */
-    bool fits64;       /* (product plans) every exact product fits in an int64_t */
-    bool a_u64, b_u64; /* (product plans) a factor is ap_ufixed<64,..>: raws need widening */
+    int shift;          /* vfrac - F(to): > 0 drops bits (quantization), < 0 shifts left */
+    bool identity;      /* every source value is exactly representable: cast = shift left */
+    bool no_quant;      /* shift <= 0 */
+    l0_wide lo, hi;     /* the range check on the quantized value, per the overflow rule */
+    bool fits64;        /* (product plans) every exact product fits in an int64_t */
+    bool a_u64, b_u64;  /* (product plans) a factor is ap_ufixed<64,..>: raws need widening */
+    bool fast64;        /* AP_TRN or AP_RND dropping 1..62 bits: int64 arithmetic when v fits */
+    int64_t lo64, hi64; /* lo, hi (W <= 64, so they fit) */
+    int64_t pmax;       /* (product plans with fits64) the largest |product| */
 } l0_fx_plan;
 
 /* Plan for casting from values with `vfrac` fractional bits that lie in [vmin, vmax] (exact
@@ -181,6 +184,15 @@ static inline int64_t l0_fx_plan_cast(const l0_fx_plan *p, l0_wide v, int *ovf) 
         if (ovf) *ovf = 0;
         return (int64_t)l0_wide_shl(v, -p->shift);
     }
+    if (p->fast64 && v >= INT64_MIN && v <= INT64_MAX) {
+        /* floor(v / 2^d), plus the first dropped bit for AP_RND; in range: done */
+        int64_t x = (int64_t)v, q = x >> p->shift;
+        if (p->to.q == L0_FX_RND) q += (x >> (p->shift - 1)) & 1;
+        if (q >= p->lo64 && q <= p->hi64) {
+            if (ovf) *ovf = 0;
+            return q;
+        }
+    }
     return l0_fx_plan_cast_slow(p, v, ovf);
 }
 
@@ -189,8 +201,28 @@ static inline int64_t l0_fx_plan_cast(const l0_fx_plan *p, l0_wide v, int *ovf) 
  * types) is cast to the accum type by `prod`, and the sum wraps in the accum type (modular, so
  * the order of additions does not matter). *ovf (if not NULL) grows by the number of product
  * casts that overflowed, plus one if the exact sum did not fit the accum type. No allocation. */
-int64_t l0_fx_dot(const l0_fx_plan *prod, const int64_t *x, const int64_t *w, size_t n,
-                  int64_t acc0, uint64_t *ovf);
+int64_t l0_fx_dot_any(const l0_fx_plan *prod, const int64_t *x, const int64_t *w, size_t n,
+                      int64_t acc0, uint64_t *ovf);
+static inline int64_t l0_fx_dot(const l0_fx_plan *prod, const int64_t *x, const int64_t *w,
+                                size_t n, int64_t acc0, uint64_t *ovf) {
+    if (prod->identity && prod->fits64 && prod->pmax <= (INT64_MAX / 2) / (int64_t)(n + 1)) {
+        /* the common case, inline: exact products whose sum stays in int64, aligned once */
+        const l0_fx_type *t = &prod->to;
+        int64_t s64 = 0;
+        for (size_t i = 0; i < n; i++) s64 += x[i] * w[i];
+        l0_wide s = l0_wide_shl((l0_wide)s64, -prod->shift) + l0_fx_wide(t, acc0);
+        uint64_t u = (uint64_t)s;
+        if (t->w < 64) {
+            uint64_t mask = (UINT64_C(1) << t->w) - 1;
+            u &= mask;
+            if (t->is_signed && ((u >> (t->w - 1)) & 1)) u |= ~mask;
+        }
+        int64_t r = (int64_t)u;
+        if (ovf && l0_fx_wide(t, r) != s) *ovf += 1;
+        return r;
+    }
+    return l0_fx_dot_any(prod, x, w, n, acc0, ovf);
+}
 
 /* --- text ---------------------------------------------------------------------------------- */
 
