@@ -1,7 +1,7 @@
 #!/bin/sh
-# run_cases.sh L0SIM MODEL DIR CASE: the stream tests of `l0sim run` and `l0sim merge`
+# run_cases.sh L0SIM MODEL DIR CASE [L0SIM_SC]: the stream tests of `l0sim run` and `l0sim merge`
 # (ctest label stream). DIR holds the short stream the 'gen' case makes (a fixture).
-l0sim=$1; model=$2; data=$3; case=$4
+l0sim=$1; model=$2; data=$3; case=$4; sc=${5:-}
 stream=$data/s300.l0s
 dir=$data/$case
 rm -rf "$dir"; mkdir -p "$dir" || exit 1
@@ -92,6 +92,27 @@ mismatch)
 waves)
   expect 0 "gtkwave -a" "$l0sim" run --data "$stream" -o "$dir/wv" --no-plots --waves 5 --waves-clocks 120
   [ -s "$dir/wv/waves/l0_engine.fst" ] || fail "no FST" ;;
+sc_equal)
+  # the SystemC model predicts every cluster's latency the RTL run measures, cluster by cluster:
+  # the default system, and a harder one (two engines, a slow link, small FIFOs that drop, an
+  # arrival delay, 12 nodes that fall behind)
+  [ -x "$sc" ] || fail "no l0sim-sc"
+  for opts in "" "--engines 2 --fifo-depth 24 --link-cells 2 --cells 24 --allow-truncation --arrival-ns 13 --nodes 12"; do
+    # shellcheck disable=SC2086
+    "$l0sim" run --data "$stream" -o "$dir/rtl" --no-plots -q $opts
+    a=$?
+    # shellcheck disable=SC2086
+    "$sc" --data "$stream" -o "$dir/sc" --no-plots -q --clusters-csv "$dir/sc/clusters.csv" $opts
+    b=$?
+    [ "$a" -eq "$b" ] || fail "exit status: run $a, l0sim-sc $b ($opts)"
+    sort "$dir/rtl/clusters.csv" > "$dir/a.csv"
+    sort "$dir/sc/clusters.csv" > "$dir/b.csv"
+    [ "$(wc -l < "$dir/a.csv")" -gt 1000 ] || fail "too few clusters ($opts)"
+    diff "$dir/a.csv" "$dir/b.csv" > "$dir/diff.txt" || fail "per-cluster tables differ ($opts): $(head -5 "$dir/diff.txt")"
+    "$l0sim" merge "$dir/rtl/report.json" | sed 1d > "$dir/a.txt"
+    "$l0sim" merge "$dir/sc/report.json" | sed 1d > "$dir/b.txt"
+    diff "$dir/a.txt" "$dir/b.txt" || fail "summaries differ ($opts)"
+  done ;;
 *) fail "unknown case" ;;
 esac
 echo "ok: $case"
