@@ -988,7 +988,27 @@ int l0_stream_report_plots(const l0_stream_report *r, const char *dir, l0_err *e
                  bin, budget, budget, budget, budget * 0.98, dat);
         if (l0_plot_png(png, 900, 560, script, err)) return -1;
     }
-    return 0;
+    if (!r->n_truth) return 0;
+    /* the physics of the stream: response of the truth-matched clusters, DeepSets and EM scale */
+    snprintf(dat, sizeof dat, "%s/truth.csv", dir);
+    snprintf(png, sizeof png, "%s/response.png", dir);
+    l0_ofile *of = l0_ofile_open(dat, err);
+    if (!of) return -1;
+    FILE *f = l0_ofile_fp(of);
+    fprintf(f, "true_e_gev,em_e_gev,calibrated_e_gev\n");
+    for (size_t i = 0; i < r->n_truth; i++)
+        fprintf(f, "%.6g,%.6g,%.6g\n", r->truth_e[i], r->em_e[i], r->cal_e[i]);
+    if (l0_ofile_commit(of, err)) return -1;
+    snprintf(script, sizeof script,
+             "set title '%s: response of %zu truth-matched clusters (%s)' noenhanced\n"
+             "set xlabel 'true energy [GeV]'\nset ylabel 'E / E_{true}'\nset logscale x\n"
+             "set yrange [0:2]\nset grid\nset key top right\nset datafile separator ','\n"
+             "plot '%s' skip 1 using 1:($2/$1) with points pt 7 ps 0.5 lc rgb '#c04040' "
+             "title 'EM-scale sum', '' skip 1 using 1:($3/$1) with points pt 7 ps 0.5 "
+             "lc rgb '#3060a0' title 'DeepSets (fixed point, RTL)', 1 with lines lc rgb 'black' "
+             "notitle\n",
+             r->tool, r->n_truth, r->model_name, dat);
+    return l0_plot_png(png, 900, 560, script, err);
 }
 
 /* --- per-cluster CSV ---------------------------------------------------------------------- */

@@ -150,8 +150,10 @@ int l0_stream_report_merge(l0_stream_report *a, const l0_stream_report *b, l0_er
 
 /* The short text summary (what run, merge and l0sim-sc print). */
 void l0_stream_report_summary(const l0_stream_report *r, FILE *f);
-/* DIR/latency.png (cluster latency distribution against the budget) and DIR/completion.png
- * (event completion against the budget). Returns 0, or -1 with err (gnuplot missing, ...). */
+/* DIR/latency.png (cluster latency distribution against the budget), DIR/completion.png
+ * (event completion against the budget), and, with truth-matched clusters, DIR/truth.csv and
+ * DIR/response.png (their response, DeepSets and EM scale, against true energy). Returns 0, or
+ * -1 with err (gnuplot missing, ...). */
 int l0_stream_report_plots(const l0_stream_report *r, const char *dir, l0_err *err);
 
 /* Per-cluster CSV (docs/stream.md): open (an l0_ofile: commit or abort it) writes the header. */

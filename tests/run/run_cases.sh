@@ -25,7 +25,7 @@ gen)
 pass)
   out=$dir/pass
   expect 0 "^PASS" "$l0sim" run --data "$stream" -o "$out" >/dev/null
-  for f in report.json latency.png completion.png clusters.csv; do
+  for f in report.json latency.png completion.png clusters.csv truth.csv response.png; do
     [ -s "$out/$f" ] || fail "$out/$f missing"
   done
   grep -Eq '"verdict":[[:space:]]*"PASS"' "$out/report.json" || fail "verdict not PASS"
