@@ -44,11 +44,11 @@ int main(int argc, char **argv) {
     printf("bench_rtl: engine of %s, L=%d, depth %d clocks; every output checked\n",
            info->model_path, info->lanes, info->depth);
     double t = run(&big, NULL, out, cap);
-    printf("  verilator            %8zu clocks %9.2f M clocks/s %8.2f M cells/s\n", big.n_clocks,
-           big.n_clocks / t * 1e-6, big.cells / t * 1e-6);
+    printf("  verilator            %8zu clocks %9.0f k clocks/s %8.0f k cells/s\n", big.n_clocks,
+           big.n_clocks / t * 1e-3, big.cells / t * 1e-3);
     double tw = run(&big, "/tmp/bench_rtl.fst", out, cap);
-    printf("  verilator + FST dump %8zu clocks %9.2f M clocks/s %8.2f M cells/s\n", big.n_clocks,
-           big.n_clocks / tw * 1e-6, big.cells / tw * 1e-6);
+    printf("  verilator + FST dump %8zu clocks %9.1f k clocks/s %8.1f k cells/s (%.1f s)\n",
+           big.n_clocks, big.n_clocks / tw * 1e-3, big.cells / tw * 1e-3, tw);
     remove("/tmp/bench_rtl.fst");
     double ts = run(&small, NULL, out, cap), ti = 0;
     long ni = rtlv_run_icarus(&small, info, L0_RTL_DIR, L0_GEN_DIR, L0_IVERILOG, L0_VVP, out, cap,
