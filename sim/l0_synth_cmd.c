@@ -13,7 +13,7 @@
 
 int l0_cmd_synth(int argc, char **argv); /* declared in sim/l0_cmds.h */
 
-#define FABRIC_MHZ 240.474
+#define FABRIC_MHZ (6 * 40.0789) /* 240.4734 MHz: 6 clocks per bunch crossing, as l0sim run */
 
 static const char *const HELP =
     "usage: l0sim synth --model MODEL.json [-o DIR] [--lanes L] [--reg-every R]\n"
@@ -21,7 +21,7 @@ static const char *const HELP =
     "\n"
     "Synthesize the DeepSets engine for a model with Yosys (synth_xilinx, flattened) and report\n"
     "LUTs, flip-flops, DSPs, carry chains and block RAM, with the pipeline depth and the latency\n"
-    "of a 32-cell cluster in clocks and in ns at the 240.474 MHz fabric clock. Yosys's counts are\n"
+    "of a 32-cell cluster in clocks and in ns at the 240.4734 MHz fabric clock. Yosys's counts are\n"
     "estimates before place and route, good for comparing designs. Synthesis takes minutes.\n"
     "\n"
     "  --model FILE      the model file\n"
