@@ -410,7 +410,8 @@ int64_t l0_fx_dot_any(const l0_fx_plan *prod, const int64_t *x, const int64_t *w
     const l0_fx_type *t = &prod->to;
     l0_wide s = 0;
     uint64_t novf = 0;
-    if (prod->identity && prod->fits64 && prod->pmax <= (INT64_MAX / 2) / (int64_t)(n + 1)) {
+    if (prod->identity && prod->fits64 &&
+        (l0_wide)prod->pmax * (l0_wide)(n + 1) <= (l0_wide)(INT64_MAX / 2)) {
         /* Exact products, and their sum cannot leave int64: sum in int64, align once. */
         int64_t s64 = 0;
         for (size_t i = 0; i < n; i++) s64 += x[i] * w[i];

@@ -205,7 +205,8 @@ int64_t l0_fx_dot_any(const l0_fx_plan *prod, const int64_t *x, const int64_t *w
                       int64_t acc0, uint64_t *ovf);
 static inline int64_t l0_fx_dot(const l0_fx_plan *prod, const int64_t *x, const int64_t *w,
                                 size_t n, int64_t acc0, uint64_t *ovf) {
-    if (prod->identity && prod->fits64 && prod->pmax <= (INT64_MAX / 2) / (int64_t)(n + 1)) {
+    if (prod->identity && prod->fits64 &&
+        (l0_wide)prod->pmax * (l0_wide)(n + 1) <= (l0_wide)(INT64_MAX / 2)) {
         /* the common case, inline: exact products whose sum stays in int64, aligned once */
         const l0_fx_type *t = &prod->to;
         int64_t s64 = 0;
