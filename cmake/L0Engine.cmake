@@ -32,7 +32,7 @@ function(l0_engine_library target)
     l0_host_tool(exe NAME l0_export_host
       SOURCES ${src}/tools/l0_export_host.c ${src}/model/l0_fx.c ${src}/model/l0_model.c
               ${src}/model/l0_rtl.c ${src}/common/l0_err.c ${src}/common/l0_ofile.c
-              ${src}/common/l0_rng.c
+              ${src}/common/l0_rng.c ${src}/common/l0_cli.c
       LIBS -lcjson)
     set_property(GLOBAL PROPERTY L0_EXPORT_HOST ${exe})
     set(L0_EXPORT_HOST ${exe})

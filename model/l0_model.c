@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "l0_cli.h"
 #include "l0_ofile.h"
 #include "l0_rng.h"
 
@@ -134,6 +135,63 @@ static void default_features(l0_model *m) {
     m->feat[1] = (l0_feature){L0_FEAT_DETA, L0_TRANSFORM_LINEAR, 0.0, 10.0, 0.0};
     m->feat[2] = (l0_feature){L0_FEAT_DPHI, L0_TRANSFORM_LINEAR, 0.0, 10.0, 0.0};
     m->feat[3] = (l0_feature){L0_FEAT_LAYER, L0_TRANSFORM_LINEAR, 3.0, 0.5, 0.0};
+}
+
+int l0_model_parse_features(const char *s, l0_feature *out, int *n, l0_err *err) {
+    static const l0_feature DEF[L0_FEAT_KIND_COUNT] = {
+        {L0_FEAT_ENERGY, L0_TRANSFORM_LOG, 0.0, 1.0, 1e-3},
+        {L0_FEAT_DETA, L0_TRANSFORM_LINEAR, 0.0, 10.0, 0.0},
+        {L0_FEAT_DPHI, L0_TRANSFORM_LINEAR, 0.0, 10.0, 0.0},
+        {L0_FEAT_LAYER, L0_TRANSFORM_LINEAR, 3.0, 0.5, 0.0}};
+    *n = 0;
+    const char *p = s;
+    while (1) {
+        char item[128], *parts[4] = {0};
+        size_t len = strcspn(p, ",");
+        if (len == 0 || len >= sizeof item || *n >= L0_MODEL_FEATURES_MAX)
+            return l0_err_set(err, "'%s': give 1 to %d features, e.g. %s", s, L0_MODEL_FEATURES_MAX,
+                              "energy:log,energy:linear,deta,dphi,layer");
+        memcpy(item, p, len);
+        item[len] = 0;
+        int np = 0;
+        for (char *q = item; np < 4;) {
+            parts[np++] = q;
+            char *c = strchr(q, ':');
+            if (!c) break;
+            *c = 0;
+            q = c + 1;
+        }
+        int kind = -1;
+        for (int k = 0; k < L0_FEAT_KIND_COUNT; k++)
+            if (!strcmp(parts[0], FEAT_NAMES[k])) kind = k;
+        if (kind < 0)
+            return l0_err_set(err, "unknown feature '%s' (energy, deta, dphi, layer)", parts[0]);
+        l0_feature f = DEF[kind];
+        if (parts[1]) {
+            l0_transform tr;
+            if (!strcmp(parts[1], "linear"))
+                tr = L0_TRANSFORM_LINEAR;
+            else if (!strcmp(parts[1], "log"))
+                tr = L0_TRANSFORM_LOG;
+            else
+                return l0_err_set(err, "'%s': transform '%s' is not linear or log", parts[0],
+                                  parts[1]);
+            if (tr != f.transform) {
+                f.transform = tr;
+                f.offset = 0;
+                f.scale = kind == L0_FEAT_ENERGY && tr == L0_TRANSFORM_LINEAR ? 0.05 : 1.0;
+                f.min = tr == L0_TRANSFORM_LOG ? 1e-3 : 0.0;
+            }
+        }
+        if (parts[2] && (l0_parse_double(parts[2], &f.scale) || f.scale == 0))
+            return l0_err_set(err, "'%s': scale '%s' is not a non-zero number", parts[0], parts[2]);
+        if (parts[3] && l0_parse_double(parts[3], &f.offset))
+            return l0_err_set(err, "'%s': offset '%s' is not a number", parts[0], parts[3]);
+        out[(*n)++] = f;
+        if (!p[len]) break;
+        p += len + 1;
+    }
+    return 0;
 }
 
 static int layer_alloc(l0_layer *L, int n_in, int n_out, l0_err *err) {
@@ -850,6 +908,29 @@ static double float_run(const l0_model *m, const l0_cluster *c, l0_trace *tr) {
 
 double l0_model_float(const l0_model *m, const l0_cluster *c) {
     return float_run(m, c, NULL);
+}
+
+double l0_model_float_features(const l0_model *m, const double *x, int n_cells) {
+    double ksum[L0_MODEL_UNITS_MAX] = {0}, a[L0_MODEL_UNITS_MAX], b[L0_MODEL_UNITS_MAX];
+    int width = l0_model_ksum_width(m);
+    for (int k = 0; k < n_cells; k++) {
+        const double *in = x + (size_t)k * m->n_feat;
+        double *y = a;
+        for (int l = 0; l < m->n_phi; l++) {
+            dense_float(&m->phi[l], in, y);
+            in = y;
+            y = y == a ? b : a;
+        }
+        for (int j = 0; j < width; j++) ksum[j] += in[j];
+    }
+    const double *in = ksum;
+    double *y = a;
+    for (int l = 0; l < m->n_rho; l++) {
+        dense_float(&m->rho[l], in, y);
+        in = y;
+        y = y == a ? b : a;
+    }
+    return in[0];
 }
 
 /* --- the golden model ------------------------------------------------------------------------ */

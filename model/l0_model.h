@@ -136,10 +136,21 @@ int l0_model_cells_used(const l0_model *m, const l0_cluster *c);
 /* The double features of cell k of cluster c: out[n_feat]. */
 void l0_model_features(const l0_model *m, const l0_cluster *c, int k, double *out);
 
+/* Parse a feature list as `l0sim train --features` and `l0sim import --features` spell it:
+ * KIND[:TRANSFORM[:SCALE[:OFFSET]]],... with KIND energy, deta, dphi or layer and TRANSFORM
+ * linear or log. Omitted parts take the default for the kind (energy log, deta and dphi linear
+ * x10, layer linear (x - 3) x 0.5); a linear energy defaults to scale 0.05, a log of anything
+ * else to scale 1; a log's floor is 1e-3. out[L0_MODEL_FEATURES_MAX]. Returns 0 or -1 with err. */
+int l0_model_parse_features(const char *s, l0_feature *out, int *n, l0_err *err);
+
 /* --- float inference ------------------------------------------------------------------------ */
 
 /* The float network's output (no casts) in network units; multiply by target_scale for GeV. */
 double l0_model_float(const l0_model *m, const l0_cluster *c);
+
+/* The same network on features already computed: x holds n_cells rows of n_feat doubles, every
+ * row is a real cell (no preprocessing, no cells_max). For checks against other frameworks. */
+double l0_model_float_features(const l0_model *m, const double *x, int n_cells);
 
 /* --- fixed inference (the golden model) ------------------------------------------------------ */
 

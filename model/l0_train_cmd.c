@@ -181,69 +181,11 @@ static int parse_sizes(const char *opt, const char *s, int *out, int *n) {
     return 0;
 }
 
-/* --features: KIND[:TRANSFORM[:SCALE[:OFFSET]]],... with KIND energy, deta, dphi or layer and
- * TRANSFORM linear or log. Omitted parts take the model's default for the kind (l0_model_init's:
- * energy log, deta and dphi linear x10, layer linear (x - 3) x 0.5); a linear energy defaults to
- * scale 0.05 (units of 20 GeV), a log of anything else to scale 1; a log's floor is 1e-3. */
+/* --features: KIND[:TRANSFORM[:SCALE[:OFFSET]]],... (l0_model_parse_features). */
 static int parse_features(const char *s, l0_feature *out, int *n) {
-    static const char *const KINDS[L0_FEAT_KIND_COUNT] = {"energy", "deta", "dphi", "layer"};
-    static const l0_feature DEF[L0_FEAT_KIND_COUNT] = {
-        {L0_FEAT_ENERGY, L0_TRANSFORM_LOG, 0.0, 1.0, 1e-3},
-        {L0_FEAT_DETA, L0_TRANSFORM_LINEAR, 0.0, 10.0, 0.0},
-        {L0_FEAT_DPHI, L0_TRANSFORM_LINEAR, 0.0, 10.0, 0.0},
-        {L0_FEAT_LAYER, L0_TRANSFORM_LINEAR, 3.0, 0.5, 0.0}};
-    *n = 0;
-    const char *p = s;
-    while (1) {
-        char item[128], *parts[4] = {0};
-        size_t len = strcspn(p, ",");
-        if (len == 0 || len >= sizeof item || *n >= L0_MODEL_FEATURES_MAX)
-            return l0_cli_usage(CMD, "--features '%s': give 1 to %d features, e.g. %s", s,
-                                L0_MODEL_FEATURES_MAX, "energy:log,energy:linear,deta,dphi,layer");
-        memcpy(item, p, len);
-        item[len] = 0;
-        int np = 0;
-        for (char *q = item; np < 4;) {
-            parts[np++] = q;
-            char *c = strchr(q, ':');
-            if (!c) break;
-            *c = 0;
-            q = c + 1;
-        }
-        l0_feature f;
-        int kind = -1;
-        for (int k = 0; k < L0_FEAT_KIND_COUNT; k++)
-            if (!strcmp(parts[0], KINDS[k])) kind = k;
-        if (kind < 0)
-            return l0_cli_usage(CMD, "--features: unknown feature '%s' (energy, deta, dphi, layer)",
-                                parts[0]);
-        f = DEF[kind];
-        if (parts[1]) {
-            l0_transform tr;
-            if (!strcmp(parts[1], "linear"))
-                tr = L0_TRANSFORM_LINEAR;
-            else if (!strcmp(parts[1], "log"))
-                tr = L0_TRANSFORM_LOG;
-            else
-                return l0_cli_usage(CMD, "--features: '%s': transform '%s' is not linear or log",
-                                    parts[0], parts[1]);
-            if (tr != f.transform) {
-                f.transform = tr;
-                f.offset = 0;
-                f.scale = kind == L0_FEAT_ENERGY && tr == L0_TRANSFORM_LINEAR ? 0.05 : 1.0;
-                f.min = tr == L0_TRANSFORM_LOG ? 1e-3 : 0.0;
-            }
-        }
-        if (parts[2] && (l0_parse_double(parts[2], &f.scale) || f.scale == 0))
-            return l0_cli_usage(CMD, "--features: '%s': scale '%s' is not a non-zero number",
-                                parts[0], parts[2]);
-        if (parts[3] && l0_parse_double(parts[3], &f.offset))
-            return l0_cli_usage(CMD, "--features: '%s': offset '%s' is not a number", parts[0],
-                                parts[3]);
-        out[(*n)++] = f;
-        if (!p[len]) break;
-        p += len + 1;
-    }
+    l0_err err;
+    if (l0_model_parse_features(s, out, n, &err))
+        return l0_cli_usage(CMD, "--features: %s", err.msg);
     return 0;
 }
 

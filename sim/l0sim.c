@@ -36,6 +36,7 @@ static const l0sim_cmd COMMANDS[] = {
     {"infer", l0_cmd_infer, "golden-model predictions (float and fixed) for a stimulus file"},
     {"eval", l0_cmd_eval, "calibration quality: response and resolution against true energy"},
     {"sweep", l0_cmd_sweep, "precision study: MPE of fixed vs float, PTQ sweeps, QAT vs PTQ"},
+    {"import", l0_cmd_import, "read a trained Keras 3 DeepSets (.keras) into a model file"},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 
