@@ -833,8 +833,10 @@ int l0_cmd_run(int argc, char **argv) {
     }
     if (!o.quiet) {
         l0_stream_report_summary(&R.rep, stdout);
-        printf("  %.1f s wall; report %s/report.json%s%s\n", dt, o.out,
-               o.plots ? ", latency.png, completion.png" : "", o.csv ? ", clusters.csv" : "");
+        printf("  %.1f s wall; report %s/report.json%s%s%s\n", dt, o.out,
+               o.plots ? ", latency.png, completion.png" : "",
+               o.plots && R.rep.n_truth ? ", response.png, truth.csv" : "",
+               o.csv ? ", clusters.csv" : "");
     }
     int pass = l0_stream_report_pass(&R.rep, NULL, 0);
     rc = pass ? L0_EXIT_OK : L0_EXIT_FAIL;
