@@ -681,6 +681,17 @@ int l0_import_keras(const char *path, const l0_import_opts *o, l0_model *m, l0_i
     if (l0_model_update_auto_accum(m, err)) goto out;
     m->cells_max = o->cells_max ? o->cells_max : cells > 0 ? cells : 64;
     m->target_scale = o->target_scale > 0 ? o->target_scale : 100.0;
+    if (o->pad_cells > 0) {
+        if (o->pad_cells > m->cells_max) {
+            l0_err_set(err,
+                       "%s: --padding %d: more than the %d cells per cluster the model sees "
+                       "(cells_max; --cells-max sets it)",
+                       path, o->pad_cells, m->cells_max);
+            goto out;
+        }
+        m->pad_cells = o->pad_cells;
+        m->pad_value = o->pad_value;
+    }
     const char *kname = o->name ? o->name : jstr(mcfg, "name");
     snprintf(m->name, sizeof m->name, "%s", kname ? kname : "keras");
     rc = 0;

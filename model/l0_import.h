@@ -28,6 +28,11 @@ typedef struct l0_import_opts {
     int cells_max;       /* 0: the model's fixed cell axis, or 64 when the axis is None */
     double target_scale; /* 0: 100 (the network's output in units of 100 GeV) */
     const char *name;    /* NULL: the Keras model's name */
+    /* Padding as the model was trained (the reference study's way): clusters with fewer than
+     * pad_cells cells padded to pad_cells rows of pad_value, summed (l0_model.h). 0: none.
+     * At most the model's cells_max. */
+    int pad_cells;
+    double pad_value;
     /* Extra class names taken as a sum over the cell axis, besides "KSum". */
     const char *sum_classes[L0_IMPORT_SUM_CLASSES_MAX];
     int n_sum_classes;

@@ -37,19 +37,48 @@ static const char *const IMPORT_HELP =
     "  --name NAME        the model's name (default: the Keras model's)\n"
     "  --sum-class CLASS  a custom layer class that sums over the cell axis, besides KSum\n"
     "                     (repeatable)\n"
+    "  --padding N[:V]    the model was trained on clusters padded to N cells with V in every\n"
+    "                     feature (default V: --pad-value's, -6), all N summed: write a model\n"
+    "                     whose golden model does the same (its 'padding' field). N <= cells_max.\n"
+    "                     The RTL engine has no padding: export-rtl and run refuse such a model\n"
     "  --pad-value V      the value the training padded missing cells with, for the padding\n"
     "                     note (default -6, the reference study's)\n"
     "  -q, --quiet        no report\n"
     "  -h, --help\n"
     "\n"
-    "Padding: l0sim sums phi over a cluster's real cells only. A model trained on clusters\n"
-    "padded to C cells with a fill value, and summed over all C (the reference study padded with\n"
-    "-6), also added phi(pad) once per missing cell; l0sim does not. The report prints phi(pad)\n"
-    "so you can see how much that matters for your model.\n"
+    "Padding: by default l0sim sums phi over a cluster's real cells only. A model trained on\n"
+    "clusters padded to C cells with a fill value, and summed over all C (the reference study\n"
+    "padded with -6), also added phi(pad) once per missing cell; l0sim does not, unless\n"
+    "--padding says so. The report prints phi(pad) so you can see how much that matters.\n"
     "\n"
     "example: l0sim import model.keras --features energy:log,deta,dphi,layer -o model.json\n";
 
-enum { OPT_FEATURES = 256, OPT_CELLS_MAX, OPT_TARGET_SCALE, OPT_NAME, OPT_SUM_CLASS, OPT_PAD };
+enum {
+    OPT_FEATURES = 256,
+    OPT_CELLS_MAX,
+    OPT_TARGET_SCALE,
+    OPT_NAME,
+    OPT_SUM_CLASS,
+    OPT_PAD,
+    OPT_PADDING
+};
+
+/* --padding N[:VALUE]: N in 1..128; *value set only if given. Returns 0 or -1. */
+static int parse_padding(const char *a, int *n, double *value, bool *value_set) {
+    char buf[128];
+    if (strlen(a) >= sizeof buf) return -1;
+    strcpy(buf, a);
+    char *colon = strchr(buf, ':');
+    if (colon) *colon = 0;
+    int64_t v;
+    if (l0_parse_i64(buf, 1, 128, &v)) return -1;
+    *n = (int)v;
+    if (colon) {
+        if (l0_parse_double(colon + 1, value)) return -1;
+        *value_set = true;
+    }
+    return 0;
+}
 
 int l0_cmd_import(int argc, char **argv) {
     static const struct option lo[] = {{"output", required_argument, 0, 'o'},
@@ -59,14 +88,15 @@ int l0_cmd_import(int argc, char **argv) {
                                        {"name", required_argument, 0, OPT_NAME},
                                        {"sum-class", required_argument, 0, OPT_SUM_CLASS},
                                        {"pad-value", required_argument, 0, OPT_PAD},
+                                       {"padding", required_argument, 0, OPT_PADDING},
                                        {"quiet", no_argument, 0, 'q'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
     l0_import_opts o;
     memset(&o, 0, sizeof o);
     const char *out = NULL, *features = NULL;
-    double pad = -6.0;
-    bool quiet = false;
+    double pad = -6.0, padding_value = 0;
+    bool quiet = false, pad_set = false, padding_value_set = false;
     l0_err err;
     int c;
     opterr = 0;
@@ -105,6 +135,14 @@ int l0_cmd_import(int argc, char **argv) {
         case OPT_PAD:
             if (l0_parse_double(a, &pad))
                 return l0_cli_usage(CMD, "--pad-value '%s': not a number", a);
+            pad_set = true;
+            break;
+        case OPT_PADDING:
+            if (parse_padding(a, &o.pad_cells, &padding_value, &padding_value_set))
+                return l0_cli_usage(CMD,
+                                    "--padding '%s': expected N[:VALUE], N the cells clusters "
+                                    "are padded to (1..128), VALUE a number (default -6)",
+                                    a);
             break;
         case 'q':
             quiet = true;
@@ -123,6 +161,11 @@ int l0_cmd_import(int argc, char **argv) {
                                                 : "give one FILE.keras, "
                                                   "not several");
     if (!out) return l0_cli_usage(CMD, "give the output model file with -o");
+    if (padding_value_set && pad_set && padding_value != pad)
+        return l0_cli_usage(CMD, "--padding gives the value %g, --pad-value %g: give one",
+                            padding_value, pad);
+    if (padding_value_set) pad = padding_value;
+    o.pad_value = pad;
     const char *in = argv[optind];
 
     l0_model m;
@@ -156,13 +199,27 @@ int l0_cmd_import(int argc, char **argv) {
         int w = l0_model_ksum_width(&m);
         l0_import_phi_of_constant(&m, pad, phi);
         for (int j = 0; j < w; j++) n2 += phi[j] * phi[j];
-        printf("  padding: l0sim sums phi over a cluster's real cells only (at most %d). A model "
-               "trained on\n  clusters padded with %g and summed over every slot also added "
-               "phi(pad) per missing cell:\n  here |phi(pad)| = %.6g%s\n",
-               m.cells_max, pad, sqrt(n2),
-               n2 == 0 ? " (0: padding made no difference, predictions agree)"
-                       : " (not 0: for such a model, l0sim's predictions differ on clusters "
-                         "with fewer cells than the padded size)");
+        if (m.pad_cells > 0) {
+            printf("  padding (--padding): a cluster with fewer than %d cells gets a padded row "
+                   "per missing cell,\n  %g in every feature (as preprocessed), and phi is "
+                   "summed over all %d rows, as the model\n  was trained; |phi(pad)| = %.6g per "
+                   "padded row%s.\n  The golden model (float and fixed) pads; the RTL engine "
+                   "does not: export-rtl and run\n  refuse this model.\n",
+                   m.pad_cells, m.pad_value, m.pad_cells, sqrt(n2),
+                   n2 == 0 ? " (0: padding makes no difference)" : "");
+            if (info.cells > 0 && info.cells != m.pad_cells)
+                printf("  note: the Keras input has %d cells, --padding pads to %d\n", info.cells,
+                       m.pad_cells);
+        } else {
+            printf("  padding: l0sim sums phi over a cluster's real cells only (at most %d). A "
+                   "model trained on\n  clusters padded with %g and summed over every slot also "
+                   "added phi(pad) per missing cell:\n  here |phi(pad)| = %.6g%s\n",
+                   m.cells_max, pad, sqrt(n2),
+                   n2 == 0 ? " (0: padding made no difference, predictions agree)"
+                           : " (not 0: for such a model, l0sim's predictions differ on\n  "
+                             "clusters with fewer cells than the padded size; --padding N[:V] "
+                             "makes the golden model pad)");
+        }
     }
     l0_import_info_free(&info);
     l0_model_free(&m);

@@ -399,6 +399,28 @@ static int parse_feature(loader *ld, const cJSON *f, int k, l0_feature *out) {
     return 0;
 }
 
+/* The optional "padding" object: {"cells": N (1..cells_max), "value": V (finite)}. */
+static int parse_padding(loader *ld, const cJSON *v, l0_model *m) {
+    static const char *const keys[] = {"cells", "value", NULL};
+    if (!cJSON_IsObject(v))
+        return fail(ld, "padding", "expected an object {\"cells\": N, \"value\": V}");
+    if (check_keys(ld, v, "padding", keys)) return -1;
+    const cJSON *c = member(ld, v, "padding", "cells", 1);
+    if (!c) return -1;
+    const cJSON *x = member(ld, v, "padding", "value", 1);
+    if (!x) return -1;
+    double d = 0;
+    if (get_number(ld, c, "padding.cells", &d)) return -1;
+    if (d != floor(d) || d < 1 || d > m->cells_max)
+        return fail(ld, "padding.cells",
+                    "expected the cell count clusters are padded to, an integer from 1 to "
+                    "cells_max (%d), got %g",
+                    m->cells_max, d);
+    m->pad_cells = (int)d;
+    if (get_number(ld, x, "padding.value", &m->pad_value)) return -1;
+    return 0;
+}
+
 /* Precision keys a layer may state; missing ones come from the top-level defaults. */
 typedef struct prec_defaults {
     bool has_w, has_b, has_r, has_a;
@@ -495,9 +517,9 @@ int l0_model_parse(const char *json, const char *origin, l0_model *m, l0_err *er
         for (const char *c = json; end && c < end; c++) line += *c == '\n';
         return l0_err_set(err, "%s: not valid JSON (near line %d)", origin, line);
     }
-    static const char *const keys[] = {"format",   "version",  "name",      "cells_max",
-                                       "features", "target",   "precision", "phi",
-                                       "rho",      "training", NULL};
+    static const char *const keys[] = {"format",  "version",  "name",     "cells_max",
+                                       "padding", "features", "target",   "precision",
+                                       "phi",     "rho",      "training", NULL};
     static const char *const tkeys[] = {"kind", "scale", NULL};
     static const char *const pkeys[] = {"input", "ksum", "weight", "bias", "accum", "result", NULL};
     int rc = -1;
@@ -531,6 +553,7 @@ int l0_model_parse(const char *json, const char *origin, l0_model *m, l0_err *er
     if (!(v = member(&ld, root, "", "cells_max", 1)) ||
         get_int(&ld, v, "cells_max", 1, L0_CELLS_MAX, &m->cells_max))
         goto out;
+    if ((v = member(&ld, root, "", "padding", 0)) && parse_padding(&ld, v, m)) goto out;
     /* features */
     if (!(v = member(&ld, root, "", "features", 1))) goto out;
     if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) < 1 ||
@@ -740,8 +763,11 @@ char *l0_model_to_json(const l0_model *m) {
     sb_printf(&b, "{\n  \"format\": \"%s\",\n  \"version\": %d,\n", MODEL_FORMAT, MODEL_VERSION);
     cJSON *name = cJSON_CreateString(m->name);
     char *qname = name ? cJSON_PrintUnformatted(name) : NULL;
-    sb_printf(&b, "  \"name\": %s,\n  \"cells_max\": %d,\n  \"features\": [\n",
-              qname ? qname : "\"\"", m->cells_max);
+    sb_printf(&b, "  \"name\": %s,\n  \"cells_max\": %d,\n", qname ? qname : "\"\"", m->cells_max);
+    if (m->pad_cells > 0)
+        sb_printf(&b, "  \"padding\": {\"cells\": %d, \"value\": %.17g},\n", m->pad_cells,
+                  m->pad_value);
+    sb_printf(&b, "  \"features\": [\n");
     cJSON_free(qname);
     cJSON_Delete(name);
     for (int k = 0; k < m->n_feat; k++) {
@@ -820,6 +846,10 @@ static int find_nonfinite(const l0_model *m, char *path, size_t n) {
         snprintf(path, n, "target.scale");
         return 1;
     }
+    if (m->pad_cells > 0 && !isfinite(m->pad_value)) {
+        snprintf(path, n, "padding.value");
+        return 1;
+    }
     return 0;
 }
 
@@ -838,6 +868,11 @@ int l0_model_save(const l0_model *m, const char *path, l0_err *err) {
 
 int l0_model_cells_used(const l0_model *m, const l0_cluster *c) {
     return c->n_cells < m->cells_max ? c->n_cells : m->cells_max;
+}
+
+int l0_model_rows(const l0_model *m, const l0_cluster *c) {
+    int n = l0_model_cells_used(m, c);
+    return n < m->pad_cells ? m->pad_cells : n;
 }
 
 void l0_model_features(const l0_model *m, const l0_cluster *c, int k, double *out) {
@@ -895,6 +930,25 @@ static double float_run(const l0_model *m, const l0_cluster *c, l0_trace *tr) {
         }
         for (int j = 0; j < width; j++) ksum[j] += x[j];
     }
+    int rows = l0_model_rows(m, c);
+    if (rows > n) {
+        /* Padded rows: every feature pad_value as it is; phi once, added once per row. */
+        double *x = a, *y = b;
+        for (int f = 0; f < m->n_feat; f++) x[f] = m->pad_value;
+        for (int k = n; tr && k < rows; k++)
+            memcpy(tr->t[0].flt + (size_t)k * m->n_feat, x, sizeof *x * (size_t)m->n_feat);
+        for (int l = 0; l < m->n_phi; l++) {
+            dense_float(&m->phi[l], x, y);
+            for (int k = n; tr && k < rows; k++)
+                memcpy(tr->t[1 + l].flt + (size_t)k * m->phi[l].n_out, y,
+                       sizeof *y * (size_t)m->phi[l].n_out);
+            double *t = x;
+            x = y;
+            y = t;
+        }
+        for (int k = n; k < rows; k++)
+            for (int j = 0; j < width; j++) ksum[j] += x[j];
+    }
     if (tr) memcpy(tr->t[1 + m->n_phi].flt, ksum, sizeof *ksum * (size_t)width);
     double *x = ksum, *y = a;
     for (int l = 0; l < m->n_rho; l++) {
@@ -948,6 +1002,11 @@ struct l0_golden {
     l0_fx_plan ksum_plan;
     l0_ovf_counts ovf;
     uint64_t static_w[2 * L0_MODEL_LAYERS_MAX], static_b[2 * L0_MODEL_LAYERS_MAX];
+    /* A padded row (m.pad_cells > 0), computed once: its input_t raws, every phi layer's output
+     * raws, and the overflow counters one row adds (input and phi layers only). */
+    int64_t pad_in[L0_MODEL_FEATURES_MAX];
+    int64_t pad_phi[L0_MODEL_LAYERS_MAX][L0_MODEL_UNITS_MAX];
+    l0_ovf_counts pad_ovf;
 };
 
 void l0_golden_free(l0_golden *g) {
@@ -959,6 +1018,28 @@ void l0_golden_free(l0_golden *g) {
     }
     l0_model_free(&g->m);
     free(g);
+}
+
+static void dense_fixed(l0_golden *g, int k, const int64_t *x, int64_t *y);
+
+/* The padded row through the phi network, once; its overflow counts kept apart in pad_ovf. */
+static int pad_prepare(l0_golden *g, l0_err *err) {
+    const l0_model *m = &g->m;
+    memset(&g->ovf, 0, sizeof g->ovf);
+    for (int f = 0; f < m->n_feat; f++) {
+        int o = 0;
+        if (l0_fx_from_double(m->pad_value, &m->t_in, &g->pad_in[f], &o) != L0_FX_OK)
+            return l0_err_set(err, "padding.value: not a finite number");
+        g->ovf.input += (uint64_t)o;
+    }
+    g->ovf.casts_input = (uint64_t)m->n_feat;
+    const int64_t *x = g->pad_in;
+    for (int l = 0; l < m->n_phi; l++) {
+        dense_fixed(g, l, x, g->pad_phi[l]);
+        x = g->pad_phi[l];
+    }
+    g->pad_ovf = g->ovf;
+    return 0;
 }
 
 l0_golden *l0_golden_create(const l0_model *src, l0_err *err) {
@@ -1012,6 +1093,10 @@ l0_golden *l0_golden_create(const l0_model *src, l0_err *err) {
     const l0_fx_type *tl = &m->phi[m->n_phi - 1].t_res;
     l0_fx_plan_make(&g->ksum_plan, l0_fx_frac(tl), (l0_wide)m->cells_max * l0_fx_raw_min(tl),
                     (l0_wide)m->cells_max * l0_fx_raw_max(tl), &m->t_ksum);
+    if (m->pad_cells > 0 && pad_prepare(g, err)) {
+        l0_golden_free(g);
+        return NULL;
+    }
     l0_golden_reset_ovf(g);
     return g;
 }
@@ -1095,6 +1180,28 @@ static int64_t fixed_run(l0_golden *g, const l0_cluster *c, double *out, l0_trac
     }
     g->ovf.input += oin;
     g->ovf.casts_input += (uint64_t)n * (uint64_t)m->n_feat;
+    int rows = l0_model_rows(m, c);
+    if (rows > n) {
+        /* Padded rows: the row computed at create, added rows - n times (exact: no order). */
+        uint64_t np = (uint64_t)(rows - n);
+        const int64_t *pl = g->pad_phi[m->n_phi - 1];
+        for (int j = 0; j < width; j++) ksum[j] += (l0_wide)np * l0_fx_wide(tl, pl[j]);
+        const l0_ovf_counts *po = &g->pad_ovf;
+        g->ovf.input += np * po->input;
+        g->ovf.casts_input += np * po->casts_input;
+        for (int l = 0; l < m->n_phi; l++) {
+            g->ovf.accum[l] += np * po->accum[l];
+            g->ovf.result[l] += np * po->result[l];
+            g->ovf.casts_accum[l] += np * po->casts_accum[l];
+            g->ovf.casts_result[l] += np * po->casts_result[l];
+        }
+        for (int k = n; tr && k < rows; k++) {
+            store_fixed(&tr->t[0], (size_t)k * m->n_feat, g->pad_in, m->n_feat);
+            for (int l = 0; l < m->n_phi; l++)
+                store_fixed(&tr->t[1 + l], (size_t)k * m->phi[l].n_out, g->pad_phi[l],
+                            m->phi[l].n_out);
+        }
+    }
     uint64_t oks = 0;
     for (int j = 0; j < width; j++) {
         int o;
@@ -1131,7 +1238,7 @@ void l0_trace_free(l0_trace *tr) {
 
 int l0_golden_trace(l0_golden *g, const l0_cluster *c, l0_trace *tr, l0_err *err) {
     const l0_model *m = &g->m;
-    int n = l0_model_cells_used(m, c);
+    int n = l0_model_rows(m, c);
     memset(tr, 0, sizeof *tr);
     tr->n = m->n_phi + m->n_rho + 2;
     for (int i = 0; i < tr->n; i++) {

@@ -1,10 +1,16 @@
 /* l0_model: the DeepSets model (architecture, weights, preprocessing, precisions), its JSON
  * file (docs/model-format.md), and the golden model: float and fixed-point inference.
  *
- * The network: for every real cell of a cluster (no padding), the phi network (Dense layers,
- * ReLU) maps the cell's features to a vector; KSum adds these vectors over the cells; the rho
- * network (the reference study's F network: Dense layers, ReLU, a linear last layer with one
- * output) maps the sum to the calibrated energy, in units of target.scale GeV.
+ * The network: for every real cell of a cluster, the phi network (Dense layers, ReLU) maps the
+ * cell's features to a vector; KSum adds these vectors over the cells; the rho network (the
+ * reference study's F network: Dense layers, ReLU, a linear last layer with one output) maps the
+ * sum to the calibrated energy, in units of target.scale GeV.
+ *
+ * Padding (optional, pad_cells > 0; the reference study's way): a cluster with n < pad_cells used
+ * cells also gets pad_cells - n padded rows whose every feature is pad_value, already
+ * preprocessed (no transform: the value enters the network input as it is, cast to input_t in
+ * fixed point), and their phi outputs are added into KSum like real cells (no masking). Without
+ * padding (pad_cells 0), KSum sums the real cells only. The RTL implements no padding.
  *
  * Numeric contract (fixed point), exactly as the RTL does it:
  * - input: each feature is computed in double by the preprocessing, then cast to input_t;
@@ -12,7 +18,8 @@
  *   the sum wraps in accum_t; the result is cast to result_t. Weights and biases are cast from
  *   the model's doubles to weight_t and bias_t first;
  * - ReLU: max(x, 0) in result_t;
- * - KSum: the exact sum of the phi outputs over the real cells, then one cast to ksum_t;
+ * - KSum: the exact sum of the phi outputs over the real cells (and the padded rows, if the model
+ *   pads), then one cast to ksum_t;
  * - output: the last rho layer's result_t.
  * The float model is the same network in double with no casts. */
 #ifndef L0_MODEL_H
@@ -66,6 +73,8 @@ typedef struct l0_model {
     l0_feature feat[L0_MODEL_FEATURES_MAX];
     double target_scale; /* calibrated energy in GeV = network output * target_scale */
     int cells_max;       /* C: the most cells per cluster the model sees (the most energetic) */
+    int pad_cells;       /* 0: no padding; else 1..cells_max: clusters are padded to this */
+    double pad_value;    /* every feature of a padded row (already preprocessed) */
     l0_fx_type t_in, t_ksum;
     int n_phi, n_rho;
     l0_layer phi[L0_MODEL_LAYERS_MAX];
@@ -133,6 +142,10 @@ static inline int l0_model_ksum_width(const l0_model *m) {
 /* Cells the model uses: min(n_cells, cells_max), the most energetic first. */
 int l0_model_cells_used(const l0_model *m, const l0_cluster *c);
 
+/* Rows the network sums for cluster c: the used cells, or pad_cells if the model pads and the
+ * cluster has fewer (rows from l0_model_cells_used on are padded rows). */
+int l0_model_rows(const l0_model *m, const l0_cluster *c);
+
 /* The double features of cell k of cluster c: out[n_feat]. */
 void l0_model_features(const l0_model *m, const l0_cluster *c, int k, double *out);
 
@@ -149,7 +162,8 @@ int l0_model_parse_features(const char *s, l0_feature *out, int *n, l0_err *err)
 double l0_model_float(const l0_model *m, const l0_cluster *c);
 
 /* The same network on features already computed: x holds n_cells rows of n_feat doubles, every
- * row is a real cell (no preprocessing, no cells_max). For checks against other frameworks. */
+ * row is summed as given (no preprocessing, no cells_max, no padding added: padded rows, if
+ * wanted, are rows of x). For checks against other frameworks. */
 double l0_model_float_features(const l0_model *m, const double *x, int n_cells);
 
 /* --- fixed inference (the golden model) ------------------------------------------------------ */
@@ -189,9 +203,9 @@ const int64_t *l0_golden_biases(const l0_golden *g, int layer);
 /* --- the per-layer trace ------------------------------------------------------------------- */
 
 /* Every layer's output for one cluster, float and fixed side by side. Tensors, in order:
- * "input" (n_cells x n_feat), "phi0".."phiN" (n_cells x units), "ksum" (units), "rho0".."rhoM"
- * (units); the last is the output. fixed[] holds the fixed values as doubles (exact for
- * W <= 53), raw[] the stored raws. */
+ * "input" (rows x n_feat), "phi0".."phiN" (rows x units), "ksum" (units), "rho0".."rhoM"
+ * (units); the last is the output. rows = l0_model_rows: the used cells, then any padded rows.
+ * fixed[] holds the fixed values as doubles (exact for W <= 53), raw[] the stored raws. */
 typedef struct l0_trace_tensor {
     char name[16];
     int rows, cols; /* rows = cells for per-cell tensors, else 1 */

@@ -262,6 +262,13 @@ static int write_file(const char *dir, const char *name, const l0_golden *g, con
 
 int l0_rtl_export(const l0_golden *g, const l0_rtl_cfg *c, const char *origin, const char *dir,
                   l0_err *err) {
+    const l0_model *m = l0_golden_model(g);
+    if (m->pad_cells > 0)
+        return l0_err_set(err,
+                          "%s: field 'padding': the model pads clusters to %d cells with %g, and "
+                          "the RTL engine sums a cluster's real cells only (it has no padding): "
+                          "no engine for this model (remove 'padding' to build one)",
+                          origin, m->pad_cells, m->pad_value);
     if (l0_rtl_cfg_check(c, err)) return -1;
     if (l0_mkdir_p(dir, err)) return -1;
     if (write_file(dir, "l0_model_params.vh", g, c, origin, 0, err)) return -1;

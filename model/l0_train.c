@@ -367,6 +367,11 @@ static void theta_to_model(const l0_trainer *t, const double *theta, l0_model *m
 }
 
 l0_trainer *l0_trainer_create(const l0_model *m, bool qat, l0_err *err) {
+    if (m->pad_cells > 0) {
+        l0_err_set(err, "the model pads clusters (field 'padding'), and training sums a "
+                        "cluster's real cells only: a padded model cannot be trained");
+        return NULL;
+    }
     l0_trainer *t = calloc(1, sizeof *t);
     if (!t) {
         l0_err_set(err, "out of memory");
@@ -819,6 +824,9 @@ static void shuffle(size_t *a, size_t n, uint64_t seed, uint64_t epoch) {
 int l0_train(l0_model *m, const l0_dataset *ds, const l0_train_cfg *cfg, l0_train_result *res,
              l0_err *err) {
     memset(res, 0, sizeof *res);
+    if (m->pad_cells > 0)
+        return l0_err_set(err, "the model pads clusters (field 'padding'), and training sums a "
+                               "cluster's real cells only: a padded model cannot be trained");
     if (!l0_dataset_matches(ds, m))
         return l0_err_set(err, "the data set was read with other features or cells_max than "
                                "the model's");

@@ -121,6 +121,7 @@ double l0_loss_eval(l0_loss_kind k, double y, double t, double *dy);
  * float ones. */
 typedef struct l0_trainer l0_trainer;
 
+/* A model with padding (pad_cells > 0) is refused: training sums real cells only. */
 l0_trainer *l0_trainer_create(const l0_model *m, bool qat, l0_err *err);
 void l0_trainer_free(l0_trainer *t);
 
@@ -175,8 +176,8 @@ typedef struct l0_train_result {
 } l0_train_result;
 
 /* Train m in place on ds's training clusters, with early stopping on its validation clusters;
- * m ends with the best weights. Returns 0, or -1 with err (mismatched data set, a loss that is
- * not finite: the training diverged). */
+ * m ends with the best weights. Returns 0, or -1 with err (mismatched data set, a padded model,
+ * a loss that is not finite: the training diverged). */
 int l0_train(l0_model *m, const l0_dataset *ds, const l0_train_cfg *cfg, l0_train_result *res,
              l0_err *err);
 

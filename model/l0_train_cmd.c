@@ -743,6 +743,13 @@ int l0_cmd_train(int argc, char **argv) {
     l0_model m;
     if (o.init) {
         if (l0_model_load(o.init, &m, &err)) return l0_cli_error(CMD, "--init: %s", err.msg);
+        if (m.pad_cells > 0) {
+            l0_model_free(&m);
+            return l0_cli_error(CMD,
+                                "--init %s: field 'padding': training sums real cells only, so it "
+                                "cannot continue a padded model",
+                                o.init);
+        }
     } else {
         int phi_def[] = {16, 16, 16}, rho_def[] = {16, 16, 1};
         const int *phi = o.phi_set ? o.phi : phi_def, *rho = o.rho_set ? o.rho : rho_def;

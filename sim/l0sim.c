@@ -37,6 +37,7 @@ static const l0sim_cmd COMMANDS[] = {
     {"eval", l0_cmd_eval, "calibration quality: response and resolution against true energy"},
     {"sweep", l0_cmd_sweep, "precision study: MPE of fixed vs float, PTQ sweeps, QAT vs PTQ"},
     {"import", l0_cmd_import, "read a trained Keras 3 DeepSets (.keras) into a model file"},
+    {"export-tb", l0_cmd_export_tb, "hls4ml test-bench files (.dat) for a model and a data set"},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 
