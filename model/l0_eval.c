@@ -233,31 +233,17 @@ void l0_predict_float(const l0_model *m, const l0_clset *s, double *out) {
 
 /* --- precision sweeps ------------------------------------------------------------------------ */
 
-static int ceil_log2(int n) {
-    int k = 0;
-    while ((1 << k) < n) k++;
-    return k;
-}
-
-/* The type a layer's input arrives in. */
-static const l0_fx_type *input_type(const l0_model *m, int k) {
-    if (k == 0) return &m->t_in;
-    if (k == m->n_phi) return &m->t_ksum;
-    return &l0_model_layer_c(m, k - 1)->t_res;
-}
-
 /* Recompute the auto accumulators, clipping to 64 bits those that would be wider. */
 static int update_accums(l0_model *m, bool *clipped, l0_err *err) {
     bool clip = false;
     for (int k = 0; k < l0_model_n_layers(m); k++) {
         l0_layer *L = l0_model_layer(m, k);
         if (!L->acc_auto) continue;
-        const l0_fx_type *x = input_type(m, k);
-        /* hls4ml's rule, as l0_model.c applies it: W = Ww + Wx + g, I = Iw + Ix + g */
-        int g = ceil_log2(L->n_in) + 1;
-        int w = L->t_w.w + x->w + g, i = L->t_w.i + x->i + g;
+        int w, i;
+        bool sg;
+        l0_model_auto_accum_size(m, k, &w, &i, &sg);
         if (w <= L0_FX_W_MAX) continue;
-        if (l0_fx_type_make(&L->t_acc, L0_FX_W_MAX, i, true, L0_FX_TRN, L0_FX_WRAP, err)) return -1;
+        if (l0_fx_type_make(&L->t_acc, L0_FX_W_MAX, i, sg, L0_FX_TRN, L0_FX_WRAP, err)) return -1;
         L->acc_auto = false;
         clip = true;
     }

@@ -41,11 +41,23 @@ typedef struct l0_import_opts {
 /* What the import found, for the report. */
 typedef struct l0_import_info {
     char keras_version[32];
+    char format[32];      /* "Keras 3 archive" or "legacy HDF5" */
     char model_class[32]; /* Sequential or Functional */
     int cells;            /* the input's cell axis, -1 for None */
     int n_feat;
     char sum_layer[128]; /* the layer taken as KSum */
     char *log;           /* one line per Keras layer: how it was mapped (malloc'd) */
+    /* Keras layer names, for precisions given per layer (an hls4ml configuration): */
+    char input_layer[128];                    /* the InputLayer ("" if the model has none) */
+    char dense[2 * L0_MODEL_LAYERS_MAX][128]; /* l0sim layer k (phi, then rho): its Dense (the
+                                                 outer layer's name for TimeDistributed) */
+    char act[2 * L0_MODEL_LAYERS_MAX][128];   /* the layer giving layer k's ReLU or quantized
+                                                 activation when it is a separate layer
+                                                 (Activation, ReLU, QActivation), else "" */
+    bool quantized[2 * L0_MODEL_LAYERS_MAX];  /* layer k's precisions came from QKeras */
+    bool input_quantized;                     /* input_t came from a QKeras quantizer */
+    bool ksum_quantized;                      /* ksum_t came from a QKeras quantizer */
+    bool qkeras;                              /* the model has QKeras layers */
 } l0_import_info;
 
 /* Import path (a .keras archive) into m (free with l0_model_free). info may be NULL; free it

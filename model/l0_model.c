@@ -74,20 +74,38 @@ static int acc_fail(l0_err *err, const char *origin, const l0_model *m, int k, c
     return l0_err_set(err, "%s.precision.accum: %s", name, msg);
 }
 
-/* hls4ml's auto accumulator: W = Ww + Wx + ceil(log2 n_in) (+1 with a bias), the same for I. */
+/* hls4ml's auto accumulator (hls4ml 1.0, optimizer pass infer_precision, Dense): the product
+ * of input and weight, W = Wx + Ww + ceil(log2 n_in) and I = Ix + Iw + ceil(log2 n_in), signed
+ * if either is; then room for the bias: I = max(I + (bias signed and product not), Ib + (product
+ * signed and bias not)) + 1, F = max(F, Fb), signed if either is. Exact: no rounding, no
+ * overflow. */
+void l0_model_auto_accum_size(const l0_model *m, int k, int *w_out, int *i_out, bool *signed_out) {
+    const l0_layer *L = l0_model_layer_c(m, k);
+    const l0_fx_type *x = layer_input_type(m, k), *b = &L->t_b;
+    int g = ceil_log2(L->n_in);
+    int w = L->t_w.w + x->w + g, i = L->t_w.i + x->i + g;
+    bool sg = L->t_w.is_signed || x->is_signed;
+    int f = w - i, fb = b->w - b->i;
+    int ia = i + (b->is_signed && !sg), ib = b->i + (sg && !b->is_signed);
+    i = (ia > ib ? ia : ib) + 1;
+    *w_out = i + (f > fb ? f : fb);
+    *i_out = i;
+    *signed_out = sg || b->is_signed;
+}
+
 static int auto_accum(const l0_model *m, int k, l0_fx_type *out, const char *origin, l0_err *err) {
     const l0_layer *L = l0_model_layer_c(m, k);
-    const l0_fx_type *x = layer_input_type(m, k);
-    int g = ceil_log2(L->n_in) + 1;
-    int w = L->t_w.w + x->w + g, i = L->t_w.i + x->i + g;
+    const l0_fx_type *x = layer_input_type(m, k), *b = &L->t_b;
+    int w, i;
+    bool sg;
+    l0_model_auto_accum_size(m, k, &w, &i, &sg);
     if (w > L0_FX_W_MAX)
         return acc_fail(err, origin, m, k,
-                        "'auto' needs W = %d bits (weight %d + input %d + %d), more than %d; give "
-                        "an explicit accumulator type",
-                        w, L->t_w.w, x->w, g, L0_FX_W_MAX);
+                        "'auto' needs W = %d bits (weight %d, input %d, %d inputs, bias %d), more "
+                        "than %d; give an explicit accumulator type",
+                        w, L->t_w.w, x->w, L->n_in, b->w, L0_FX_W_MAX);
     l0_err sub;
-    if (l0_fx_type_make(out, w, i, L->t_w.is_signed || x->is_signed, L0_FX_TRN, L0_FX_WRAP, &sub) !=
-        L0_FX_OK)
+    if (l0_fx_type_make(out, w, i, sg, L0_FX_TRN, L0_FX_WRAP, &sub) != L0_FX_OK)
         return acc_fail(err, origin, m, k, "'auto' gives ap_fixed<%d,%d>: %s", w, i, sub.msg);
     return 0;
 }

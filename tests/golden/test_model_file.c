@@ -394,15 +394,34 @@ static const l0_fx_type *layer_input_type(const l0_model *m, int k) {
     return &l0_model_layer_c(m, k - 1)->t_res;
 }
 
+/* hls4ml 1.0's auto accumulator for a Dense with a bias, transcribed from its optimizer pass
+ * (hls4ml/model/optimizer/passes/infer_precision.py, _infer_common_precision):
+ *   bitwidth = weight_width + input_width + ceil(log2(n_ops)); integers likewise
+ *   signed = weight_signed or input_signed; frac = bitwidth - integers
+ *   integers = max(integers + (bias_signed and not signed),
+ *                  bias_integers + (signed and not bias_signed)) + 1
+ *   bitwidth = integers + max(frac, bias_width - bias_integers); signed = signed or bias_signed */
+static l0_fx_type hls4ml_accum(const l0_fx_type *tx, const l0_fx_type *tw, const l0_fx_type *tb,
+                               int n_in) {
+    int bitwidth = tw->w + tx->w + ceil_log2(n_in);
+    int integers = tw->i + tx->i + ceil_log2(n_in);
+    bool sgn = tw->is_signed || tx->is_signed;
+    int frac = bitwidth - integers;
+    int a = integers + (tb->is_signed && !sgn), b = tb->i + (sgn && !tb->is_signed);
+    integers = (a > b ? a : b) + 1;
+    int bfrac = tb->w - tb->i;
+    bitwidth = integers + (frac > bfrac ? frac : bfrac);
+    l0_fx_type t = {bitwidth, integers, sgn || tb->is_signed, L0_FX_TRN, L0_FX_WRAP};
+    return t;
+}
+
 static void check_auto(const l0_model *m, const char *label) {
     char b1[96], b2[96];
     for (int k = 0; k < l0_model_n_layers(m); k++) {
         const l0_layer *L = l0_model_layer_c(m, k);
         if (!L->acc_auto) continue;
         const l0_fx_type *tx = layer_input_type(m, k);
-        int l = ceil_log2(L->n_in);
-        l0_fx_type want = {L->t_w.w + tx->w + l + 1, L->t_w.i + tx->i + l + 1,
-                           L->t_w.is_signed || tx->is_signed, L0_FX_TRN, L0_FX_WRAP};
+        l0_fx_type want = hls4ml_accum(tx, &L->t_w, &L->t_b, L->n_in);
         g_checks++;
         if (!type_eq(&L->t_acc, &want))
             FAIL("%s: layer %d (n_in %d, x %s): auto accum %s, hls4ml rule gives %s", label, k,

@@ -94,10 +94,33 @@ static double rel(double a, double b) {
     return fabs(a - b) / fabs(b);
 }
 
-static void check_model(const char *dir, const char *tmp, const char *name, const char *features,
-                        int expect_cells_max) {
+/* The predictions file NAME_SUFFIX (cluster,n_cells,prediction) into pred[]; returns the count. */
+static int read_pred(const char *dir, const char *name, const char *suffix, double *pred) {
+    char line[4096];
+    FILE *f = open_csv(dir, name, suffix);
+    int n = 0;
+    while (fgets(line, sizeof line, f)) {
+        int i, c;
+        double p;
+        if (sscanf(line, "%d,%d,%lf", &i, &c, &p) != 3 || i != n || i >= MAX_CLUSTERS) {
+            printf("FAIL: %s%s: bad line '%s'\n", name, suffix, line);
+            exit(1);
+        }
+        pred[n++] = p;
+    }
+    fclose(f);
+    return n;
+}
+
+/* Import NAME.EXT and compare with Keras's predictions. A float model: l0sim's float network
+ * against NAME_pred.csv. A QKeras model (qkeras true): the golden model (fixed point, with the
+ * precisions the import took from the quantizers) against NAME_pred.csv, the quantized network's
+ * predictions, and l0sim's float network against NAME_float_pred.csv (the same network in float
+ * with the quantized weights). */
+static void check_model(const char *dir, const char *tmp, const char *name, const char *ext,
+                        const char *features, int expect_cells_max, bool qkeras) {
     char path[1024];
-    snprintf(path, sizeof path, "%s/%s.keras", dir, name);
+    snprintf(path, sizeof path, "%s/%s%s", dir, name, ext);
     l0_import_opts o;
     memset(&o, 0, sizeof o);
     l0_err err;
@@ -119,6 +142,35 @@ static void check_model(const char *dir, const char *tmp, const char *name, cons
 
     fixture *fx = malloc(sizeof *fx);
     read_fixture(dir, name, m.n_feat, fx);
+    if (qkeras) {
+        /* The quantized network: the golden model on the raw cells against Keras. */
+        l0_golden *g = l0_golden_create(&m, &err);
+        CHECK(g != NULL, "%s: golden model: %s", name, err.msg);
+        double worst = 0;
+        int exact = 0;
+        for (int i = 0; g && i < fx->n; i++) {
+            l0_cluster c;
+            memset(&c, 0, sizeof c);
+            c.n_cells = c.n_cells_total = (uint16_t)fx->cells[i];
+            c.cells = fx->raw[i];
+            double y;
+            l0_golden_run(g, &c, &y);
+            double r = rel(y, fx->pred[i]);
+            exact += y == fx->pred[i];
+            if (r > worst) worst = r;
+            CHECK(r <= TOL, "%s cluster %d (fixed): l0sim %.9g, QKeras %.9g, rel %.3g", name, i, y,
+                  fx->pred[i], r);
+        }
+        printf("%s: %d clusters, golden model (fixed) against QKeras: %d identical, worst "
+               "relative difference %.3g (tolerance %g)\n",
+               name, fx->n, exact, worst, TOL);
+        /* Every sum in this network is exact in float32 (few, narrow terms), so Keras computes
+         * the quantized network exactly too: bit for bit. */
+        CHECK(exact == fx->n, "%s: %d of %d clusters identical to QKeras's", name, exact, fx->n);
+        l0_golden_free(g);
+        int n = read_pred(dir, name, "_float_pred.csv", fx->pred);
+        CHECK(n == fx->n, "%s_float_pred.csv: %d clusters, expected %d", name, n, fx->n);
+    }
     double worst_direct = 0, worst_cluster = 0;
     for (int i = 0; i < fx->n; i++) {
         /* The direct path: the features Keras saw. */
@@ -198,8 +250,13 @@ int main(int argc, char **argv) {
         return 2;
     }
     const char *dir = argv[1], *tmp = argv[2];
-    check_model(dir, tmp, "deepsets_seq", NULL, 16);
-    check_model(dir, tmp, "deepsets_func", "energy:log,energy:linear,deta,dphi,layer", 64);
+    check_model(dir, tmp, "deepsets_seq", ".keras", NULL, 16, false);
+    check_model(dir, tmp, "deepsets_func", ".keras", "energy:log,energy:linear,deta,dphi,layer", 64,
+                false);
+    /* Legacy HDF5 from tf.keras 2.14, float and QKeras (scripts/make-qkeras-fixtures). */
+    check_model(dir, tmp, "keras2_seq", ".h5", NULL, 16, false);
+    check_model(dir, tmp, "qkeras_deepsets", ".h5", NULL, 16, true);
+    check_refused(dir, "unmappable_po2.h5", NULL, "layer 'phi_po2' (QDense)", "alpha auto_po2");
     check_refused(dir, "unmappable_tanh.keras", NULL, "phi_tanh", "tanh");
     check_refused(dir, "deepsets_func.keras", NULL, "5 features", "--features");
     check_refused(dir, "deepsets_seq.keras", "energy,deta", "4 features", "--features gives 2");
