@@ -16,9 +16,10 @@ int l0_cmd_sweep(int argc, char **argv);      /* model/l0_study_cmd.c */
 int l0_cmd_import(int argc, char **argv);     /* model/l0_import_cmd.c */
 int l0_cmd_export_tb(int argc, char **argv);  /* model/l0_tb_cmd.c */
 
-int l0_cmd_waves(int argc, char **argv); /* sim/l0_waves_cmd.c */
-int l0_cmd_synth(int argc, char **argv); /* sim/l0_synth_cmd.c */
-int l0_cmd_run(int argc, char **argv);   /* sim/l0_run_cmd.c */
-int l0_cmd_merge(int argc, char **argv); /* sim/l0_merge_cmd.c */
+int l0_cmd_waves(int argc, char **argv);     /* sim/l0_waves_cmd.c */
+int l0_cmd_rtl_infer(int argc, char **argv); /* sim/l0_rtl_infer_cmd.c */
+int l0_cmd_synth(int argc, char **argv);     /* sim/l0_synth_cmd.c */
+int l0_cmd_run(int argc, char **argv);       /* sim/l0_run_cmd.c */
+int l0_cmd_merge(int argc, char **argv);     /* sim/l0_merge_cmd.c */
 
 #endif

@@ -20,6 +20,7 @@ static int no_rtl(int argc, char **argv) {
 }
 #define l0_cmd_waves no_rtl
 #define l0_cmd_run no_rtl
+#define l0_cmd_rtl_infer no_rtl
 #endif
 
 static const l0sim_cmd COMMANDS[] = {
@@ -30,13 +31,15 @@ static const l0sim_cmd COMMANDS[] = {
     {"stim", l0_cmd_stim, "stimulus files: summary (info) and NumPy/CSV export (export)"},
     {"gen", l0_cmd_gen, "simulate clusters: single-particle sets and bunch-crossing streams"},
     {"synth", l0_cmd_synth, "synthesize the engine with Yosys: LUT, FF, DSP, carry, latency"},
+    {"rtl-infer", l0_cmd_rtl_infer, "a stimulus file's clusters through the RTL: outputs as CSV"},
     {"waves", l0_cmd_waves, "stream clusters through the RTL, dump FST and a GTKWave save file"},
     {"validate", l0_cmd_validate, "check the simulation: response, resolution, clusters, noise"},
     {"train", l0_cmd_train, "train the DeepSets (float, or quantization-aware with --qat)"},
     {"infer", l0_cmd_infer, "golden-model predictions (float and fixed) for a stimulus file"},
     {"eval", l0_cmd_eval, "calibration quality: response and resolution against true energy"},
     {"sweep", l0_cmd_sweep, "precision study: MPE of fixed vs float, PTQ sweeps, QAT vs PTQ"},
-    {"import", l0_cmd_import, "read a trained Keras 3 DeepSets (.keras) into a model file"},
+    {"import", l0_cmd_import,
+     "read a trained Keras / QKeras DeepSets (.keras, .h5) into a model file"},
     {"export-tb", l0_cmd_export_tb, "hls4ml test-bench files (.dat) for a model and a data set"},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])

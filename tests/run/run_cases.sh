@@ -40,6 +40,25 @@ pass)
   expect 0 "^PASS" "$l0sim" run --data "$stream" -o "$dir/pass2" --no-plots >/dev/null
   cmp "$out/report.json" "$dir/pass2/report.json" || fail "report differs between two runs"
   cmp "$out/clusters.csv" "$dir/pass2/clusters.csv" || fail "clusters.csv differs" ;;
+rtl_infer)
+  # every cluster of the stream through the engine, one at a time: the golden model's raws,
+  # as l0sim infer computes them, in the same order
+  expect 0 "^PASS" "$l0sim" rtl-infer --data "$stream" -o "$dir/rtl.csv" --max-clusters 3000
+  "$l0sim" infer --model "$model" --data "$stream" -o "$dir/inf" --max-clusters 3000 -q ||
+    fail "infer"
+  rows=$(($(wc -l < "$dir/rtl.csv") - 1))
+  [ "$rows" -eq 3000 ] || fail "rtl.csv has $rows rows, expected 3000"
+  a=$(cut -d, -f1,2,3,4 "$dir/rtl.csv" | tail -n +2 | md5sum)
+  hdr=$(head -1 "$dir/inf.csv")
+  col() { printf '%s\n' "$hdr" | tr ',' '\n' | grep -nx "$1" | cut -d: -f1; }
+  b=$(cut -d, -f"$(col event),$(col cluster),$(col n_cells),$(col fixed_raw)" "$dir/inf.csv" |
+      tail -n +2 | md5sum)
+  [ "$a" = "$b" ] || fail "rtl-infer's event,cluster,n_cells,golden_raw differ from infer's"
+  awk -F, 'NR > 1 && $4 != $5 { bad++ } END { exit bad > 0 }' "$dir/rtl.csv" ||
+    fail "an RTL raw differs from the golden raw in rtl.csv"
+  expect 2 "no data: give --data" "$l0sim" rtl-infer -o "$dir/x.csv"
+  expect 2 "nosuch.l0s" "$l0sim" rtl-infer --data "$dir/nosuch.l0s" -o "$dir/x.csv"
+  [ ! -e "$dir/x.csv" ] || fail "x.csv written on error" ;;
 tight)
   expect 1 "per-cluster budget \(--budget-cluster-ns 100\.0\), worst: orbit [0-9]+ bx [0-9]+ node [0-9]+ cluster [0-9]+" \
     "$l0sim" run --data "$stream" -o "$dir/tight" --no-plots --budget-cluster-ns 100 ;;
