@@ -308,6 +308,7 @@ typedef struct walker {
     bool has_in, has_ksum; /* input_t / ksum_t set by a QActivation(quantized_bits) */
     l0_fx_type t_in, t_ksum;
     char in_layer[128];
+    char in_q[128], ksum_q[128]; /* the QActivations that set t_in, t_ksum */
     char *log;
     size_t log_len, log_cap;
 } walker;
@@ -624,6 +625,7 @@ static int walk_layer(walker *W, const cJSON *layer, l0_err *err) {
             if (W->has_in) return layer_error(err, W, name, cls, "a second quantizer on the input");
             W->has_in = true;
             W->t_in = q.t;
+            snprintf(W->in_q, sizeof W->in_q, "%s", name);
             logf_(W, "  %-20s %-16s input_t: %s", name, cls, q.desc);
             return 0;
         }
@@ -636,6 +638,7 @@ static int walk_layer(walker *W, const cJSON *layer, l0_err *err) {
             if (W->has_ksum) return layer_error(err, W, name, cls, "a second quantizer on the sum");
             W->has_ksum = true;
             W->t_ksum = q.t;
+            snprintf(W->ksum_q, sizeof W->ksum_q, "%s", name);
             W->last_sum = true;
             logf_(W, "  %-20s %-16s ksum_t: %s", name, cls, q.desc);
             return 0;
@@ -1092,9 +1095,19 @@ int l0_import_keras(const char *path, const l0_import_opts *o, l0_model *m, l0_i
           cells < 0 ? "None" : "", cells < 0 ? 0 : cells, feat);
     const cJSON *l;
     cJSON_ArrayForEach(l, layers) {
+        bool had_sum = W.summed;
         if (walk_layer(&W, l, err)) goto out;
         const cJSON *c = cJSON_GetObjectItemCaseSensitive(l, "config");
-        if (W.last_sum) snprintf(info->sum_layer, sizeof info->sum_layer, "%s", jstr(c, "name"));
+        const char *lname = jstr(c, "name"), *lcls = jstr(l, "class_name");
+        if (!had_sum && W.summed) snprintf(info->sum_layer, sizeof info->sum_layer, "%s", lname);
+        if (info->n_layers == L0_IMPORT_LAYERS_MAX) {
+            l0_err_set(err, "%s: more than %d layers", path, L0_IMPORT_LAYERS_MAX);
+            goto out;
+        }
+        snprintf(info->layer_name[info->n_layers], sizeof info->layer_name[0], "%s", lname);
+        snprintf(info->layer_class[info->n_layers], sizeof info->layer_class[0], "%s",
+                 lcls ? lcls : "?");
+        info->n_layers++;
     }
     if (!W.summed) {
         l0_err_set(err,
@@ -1170,6 +1183,8 @@ int l0_import_keras(const char *path, const l0_import_opts *o, l0_model *m, l0_i
     info->input_quantized = W.has_in;
     info->ksum_quantized = W.has_ksum;
     info->qkeras = W.qkeras;
+    snprintf(info->input_q, sizeof info->input_q, "%s", W.in_q);
+    snprintf(info->ksum_q, sizeof info->ksum_q, "%s", W.ksum_q);
     for (int k = 0; k < W.n_phi + W.n_rho; k++) {
         const dense_spec *d = k < W.n_phi ? &W.phi[k] : &W.rho[k - W.n_phi];
         snprintf(info->dense[k], sizeof info->dense[k], "%s", d->outer);

@@ -18,6 +18,7 @@
 #include "l0_model.h"
 
 #define L0_IMPORT_SUM_CLASSES_MAX 8
+#define L0_IMPORT_LAYERS_MAX 128
 
 typedef struct l0_import_opts {
     /* The cell features the model was trained on, in input order (l0sim cannot read them from
@@ -58,6 +59,11 @@ typedef struct l0_import_info {
     bool input_quantized;                     /* input_t came from a QKeras quantizer */
     bool ksum_quantized;                      /* ksum_t came from a QKeras quantizer */
     bool qkeras;                              /* the model has QKeras layers */
+    char input_q[128];                        /* the QActivation giving input_t, or "" */
+    char ksum_q[128];                         /* the QActivation giving ksum_t, or "" */
+    int n_layers;                             /* every Keras layer, in order: */
+    char layer_name[L0_IMPORT_LAYERS_MAX][128];
+    char layer_class[L0_IMPORT_LAYERS_MAX][64];
 } l0_import_info;
 
 /* Import path (a .keras archive) into m (free with l0_model_free). info may be NULL; free it

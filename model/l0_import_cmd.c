@@ -1,4 +1,4 @@
-/* l0sim import: a trained Keras 3 DeepSets (.keras) to an l0sim model file. */
+/* l0sim import: a trained Keras / QKeras DeepSets (.keras, .h5) to an l0sim model file. */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "l0_cli.h"
+#include "l0_hls4ml.h"
 #include "l0_import.h"
 #include "l0_model.h"
 
@@ -14,16 +15,19 @@ int l0_cmd_import(int argc, char **argv); /* declared in sim/l0_cmds.h */
 #define CMD "import"
 
 static const char *const IMPORT_HELP =
-    "usage: l0sim import FILE.keras -o MODEL.json [options]\n"
+    "usage: l0sim import FILE.keras|FILE.h5 -o MODEL.json [options]\n"
     "\n"
-    "Read a DeepSets trained in Keras 3 (a .keras archive; no Python needed) and write it as an\n"
-    "l0sim model file (docs/model-format.md), with l0sim's default precisions\n"
-    "(ap_fixed<16,6> weights, ap_fixed<16,6,AP_RND,AP_SAT> activations, auto accumulators).\n"
-    "Mapped (docs/import.md): input (batch, cells, features); per-cell Dense layers (Dense on\n"
-    "the 3-D tensor or TimeDistributed(Dense)): phi; a layer summing over the cells (class KSum,\n"
-    "or --sum-class): KSum; Dense layers on the sum: rho, the last Dense(1) linear; ReLU as an\n"
-    "activation, Activation('relu') or ReLU(); Dropout as the identity. Anything else is an\n"
-    "error naming the layer (exit 2).\n"
+    "Read a DeepSets trained in Keras (a Keras 3 .keras archive, or a legacy .h5 file from\n"
+    "tf.keras 2 or QKeras; no Python needed) and write it as an l0sim model file\n"
+    "(docs/model-format.md). Precisions: a QKeras model's from its quantizers\n"
+    "(quantized_bits, quantized_relu), a float model's l0sim's defaults (ap_fixed<16,6>\n"
+    "weights, ap_fixed<16,6,AP_RND,AP_SAT> activations, auto accumulators); --hls4ml-config\n"
+    "takes them from an hls4ml configuration.\n"
+    "Mapped (docs/import.md): input (batch, cells, features); per-cell Dense layers (Dense or\n"
+    "QDense on the 3-D tensor, or in TimeDistributed): phi; a layer summing over the cells\n"
+    "(class KSum, or --sum-class): KSum; Dense layers on the sum: rho, the last Dense(1)\n"
+    "linear; ReLU as an activation, Activation('relu'), ReLU() or QActivation; Dropout as the\n"
+    "identity. Anything else is an error naming the layer (exit 2).\n"
     "\n"
     "options:\n"
     "  -o, --output OUT   the model file, written atomically\n"
@@ -43,6 +47,13 @@ static const char *const IMPORT_HELP =
     "                     The RTL engine has no padding: export-rtl and run refuse such a model\n"
     "  --pad-value V      the value the training padded missing cells with, for the padding\n"
     "                     note (default -6, the reference study's)\n"
+    "  --hls4ml-config FILE\n"
+    "                     the precisions from an hls4ml configuration (what\n"
+    "                     hls4ml.utils.config_from_keras_model returns, as JSON or YAML; Model,\n"
+    "                     LayerType and LayerName sections), by hls4ml 1.0's rules: input_t,\n"
+    "                     each Dense's weight, bias, accum and result (its ReLU's), ksum_t.\n"
+    "                     l0sim casts a Dense and its ReLU once: a configuration whose casts\n"
+    "                     cannot be one is refused, naming the field (docs/import.md)\n"
     "  -q, --quiet        no report\n"
     "  -h, --help\n"
     "\n"
@@ -60,7 +71,8 @@ enum {
     OPT_NAME,
     OPT_SUM_CLASS,
     OPT_PAD,
-    OPT_PADDING
+    OPT_PADDING,
+    OPT_HLS4ML_CONFIG
 };
 
 /* --padding N[:VALUE]: N in 1..128; *value set only if given. Returns 0 or -1. */
@@ -89,19 +101,20 @@ int l0_cmd_import(int argc, char **argv) {
                                        {"sum-class", required_argument, 0, OPT_SUM_CLASS},
                                        {"pad-value", required_argument, 0, OPT_PAD},
                                        {"padding", required_argument, 0, OPT_PADDING},
+                                       {"hls4ml-config", required_argument, 0, OPT_HLS4ML_CONFIG},
                                        {"quiet", no_argument, 0, 'q'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
     l0_import_opts o;
     memset(&o, 0, sizeof o);
-    const char *out = NULL, *features = NULL;
+    const char *out = NULL, *features = NULL, *hls4ml_cfg = NULL;
     double pad = -6.0, padding_value = 0;
     bool quiet = false, pad_set = false, padding_value_set = false;
     l0_err err;
     int c;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:qh", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:qh", lo, NULL)) != -1) {
         const char *a = optarg;
         int64_t v;
         switch (c) {
@@ -144,6 +157,9 @@ int l0_cmd_import(int argc, char **argv) {
                                     "are padded to (1..128), VALUE a number (default -6)",
                                     a);
             break;
+        case OPT_HLS4ML_CONFIG:
+            hls4ml_cfg = a;
+            break;
         case 'q':
             quiet = true;
             break;
@@ -157,9 +173,8 @@ int l0_cmd_import(int argc, char **argv) {
         }
     }
     if (optind != argc - 1)
-        return l0_cli_usage(CMD, optind >= argc ? "give one FILE.keras"
-                                                : "give one FILE.keras, "
-                                                  "not several");
+        return l0_cli_usage(CMD, optind >= argc ? "give one FILE.keras or FILE.h5"
+                                                : "give one FILE.keras or FILE.h5, not several");
     if (!out) return l0_cli_usage(CMD, "give the output model file with -o");
     if (padding_value_set && pad_set && padding_value != pad)
         return l0_cli_usage(CMD, "--padding gives the value %g, --pad-value %g: give one",
@@ -171,7 +186,20 @@ int l0_cmd_import(int argc, char **argv) {
     l0_model m;
     l0_import_info info;
     if (l0_import_keras(in, &o, &m, &info, &err)) return l0_cli_error(CMD, "%s", err.msg);
+    char *prec_report = NULL;
+    if (hls4ml_cfg) {
+        size_t n = 64 * 1024;
+        prec_report = malloc(n);
+        if (!prec_report || l0_hls4ml_apply(&m, &info, hls4ml_cfg, prec_report, n, &err)) {
+            if (!prec_report) snprintf(err.msg, sizeof err.msg, "out of memory");
+            free(prec_report);
+            l0_import_info_free(&info);
+            l0_model_free(&m);
+            return l0_cli_error(CMD, "%s", err.msg);
+        }
+    }
     if (l0_model_save(&m, out, &err)) {
+        free(prec_report);
         l0_import_info_free(&info);
         l0_model_free(&m);
         return l0_cli_error(CMD, "%s", err.msg);
@@ -193,8 +221,15 @@ int l0_cmd_import(int argc, char **argv) {
             printf("%s%s:%s:%g:%g", f ? "," : "", KN[m.feat[f].kind],
                    m.feat[f].transform == L0_TRANSFORM_LOG ? "log" : "linear", m.feat[f].scale,
                    m.feat[f].offset);
-        printf("\n  precision: l0sim's defaults (ap_fixed<16,6> weights, "
-               "ap_fixed<16,6,AP_RND,AP_SAT> activations, auto accumulators)\n");
+        if (prec_report)
+            printf("\n%s", prec_report);
+        else if (info.qkeras)
+            printf("\n  precision: from the QKeras quantizers, hls4ml's exact types elsewhere "
+                   "(--hls4ml-config FILE\n  gives the rest from an hls4ml configuration)\n");
+        else
+            printf("\n  precision: l0sim's defaults (ap_fixed<16,6> weights, "
+                   "ap_fixed<16,6,AP_RND,AP_SAT> activations,\n  auto accumulators; "
+                   "--hls4ml-config FILE takes them from an hls4ml configuration)\n");
         double phi[L0_MODEL_UNITS_MAX], n2 = 0;
         int w = l0_model_ksum_width(&m);
         l0_import_phi_of_constant(&m, pad, phi);
@@ -221,6 +256,7 @@ int l0_cmd_import(int argc, char **argv) {
                              "makes the golden model pad)");
         }
     }
+    free(prec_report);
     l0_import_info_free(&info);
     l0_model_free(&m);
     return L0_EXIT_OK;

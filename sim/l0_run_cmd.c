@@ -775,6 +775,7 @@ int l0_cmd_run(int argc, char **argv) {
     run R;
     memset(&R, 0, sizeof R);
     l0_stream_sel *sel = NULL;
+    l0_stream_cfg_fit_model(&cfg, &m);
     if (l0_stream_cfg_check(&cfg, &m, &err)) {
         rc = l0_cli_usage("run", "%s", err.msg);
         goto done;

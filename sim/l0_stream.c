@@ -46,6 +46,11 @@ double l0_stream_event_budget_ns(const l0_stream_cfg *c) {
     return c->budget_event_ns > 0 ? c->budget_event_ns : c->nodes * l0_stream_bx_ns();
 }
 
+void l0_stream_cfg_fit_model(l0_stream_cfg *c, const l0_model *m) {
+    if (!c->cells_given && m->cells_max < c->cells) c->cells = m->cells_max;
+    c->model_cells = m->cells_max;
+}
+
 int l0_stream_cfg_check(const l0_stream_cfg *c, const l0_model *m, l0_err *err) {
     if (c->nodes < 1 || c->nodes > 4096) return l0_err_set(err, "--nodes must be 1..4096");
     if (c->top_k < 1 || c->top_k > 100000) return l0_err_set(err, "--top-k must be 1..100000");
@@ -114,8 +119,8 @@ const char l0_stream_options_help[] =
     "                        a new event every 1.2 us)\n"
     "  --min-et E            GeV; clusters below are not sent (default 2)\n"
     "  --top-k K             clusters sent per event, highest Et first (default 64)\n"
-    "  --cells C             cells sent per cluster, most energetic first (default 64, at most\n"
-    "                        the model's cells_max)\n"
+    "  --cells C             cells sent per cluster, most energetic first (default 64, or the\n"
+    "                        model's cells_max if smaller; at most cells_max)\n"
     "  --allow-truncation    more than K clusters or C cells is counted, not a failure\n"
     "  --engines E           engines per node, clusters dealt round-robin (default 1)\n"
     "  --lanes L             cells per clock of an engine (the verilated engine's)\n"
@@ -148,7 +153,10 @@ static int opt_dbl(const char *name, const char *v, double *out, l0_err *err) {
 int l0_stream_cfg_option(l0_stream_cfg *c, const char *name, const char *v, l0_err *err) {
     if (!strcmp(name, "nodes")) return opt_int(name, v, 1, 4096, &c->nodes, err);
     if (!strcmp(name, "top-k")) return opt_int(name, v, 1, 100000, &c->top_k, err);
-    if (!strcmp(name, "cells")) return opt_int(name, v, 1, L0_CELLS_MAX, &c->cells, err);
+    if (!strcmp(name, "cells")) {
+        c->cells_given = 1;
+        return opt_int(name, v, 1, L0_CELLS_MAX, &c->cells, err);
+    }
     if (!strcmp(name, "engines"))
         return opt_int(name, v, 1, L0_STREAM_ENGINES_MAX, &c->engines, err);
     if (!strcmp(name, "lanes")) return opt_int(name, v, 1, 16, &c->lanes, err);
@@ -219,7 +227,9 @@ int l0_stream_select(const l0_stream_cfg *c, const l0_event *ev, l0_stream_sel *
         s->c = cl;
         s->rank = (int)i;
         s->n = cl->n_cells < c->cells ? cl->n_cells : c->cells;
-        s->truncated = cl->n_cells > c->cells; /* cut here (the stimulus may have cut before) */
+        /* cut here (the stimulus may have cut before); only a loss if the model would have
+         * used the cells cut (it uses the cells_max most energetic, as C are sent) */
+        s->truncated = cl->n_cells > c->cells && !(c->model_cells && c->cells >= c->model_cells);
         if (s->truncated) cnt->truncated_c++;
     }
     return n;

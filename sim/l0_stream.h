@@ -27,6 +27,9 @@ typedef struct l0_stream_cfg {
     int nodes;                /* time-multiplexed nodes (48) */
     int top_k;                /* clusters sent per event (64) */
     int cells;                /* cells per cluster C (64, <= the model's cells_max) */
+    int cells_given;          /* --cells was given (else C follows a smaller cells_max) */
+    int model_cells;          /* the model's cells_max (0: unknown): a cluster cut to C loses
+                                 cells the model would use only if C < model_cells */
     int engines;              /* engines per node (1) */
     int lanes;                /* L of each engine (the verilated engine's) */
     int reg_every;            /* the engine's pipeline register spacing (for the latency formula) */
@@ -45,6 +48,8 @@ typedef struct l0_stream_cfg {
 void l0_stream_cfg_default(l0_stream_cfg *c);
 /* Range checks, and C <= the model's cells_max when m is not NULL. */
 int l0_stream_cfg_check(const l0_stream_cfg *c, const l0_model *m, l0_err *err);
+/* Without --cells, C is at most the model's cells_max (a model that sees fewer cells). */
+void l0_stream_cfg_fit_model(l0_stream_cfg *c, const l0_model *m);
 /* The per-event budget in ns (budget_event_ns, or nodes x BX period when that is <= 0). */
 double l0_stream_event_budget_ns(const l0_stream_cfg *c);
 /* Whether this run simulates node n. */

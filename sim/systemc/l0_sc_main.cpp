@@ -341,6 +341,7 @@ static int cmd_run(int argc, char **argv) {
     l0_err err;
     Model M;
     if (M.load(mpath, &err)) return error(CMD, "%s", err.msg);
+    l0_stream_cfg_fit_model(&cfg, &M.m);
     if (l0_stream_cfg_check(&cfg, &M.m, &err)) return usage(CMD, "%s", err.msg);
     if (out && l0_mkdir_p(out, &err)) return error(CMD, "%s", err.msg);
 
