@@ -62,6 +62,34 @@ static void test_select(void) {
     CHECK(sel[2].rank == 3 && sel[2].n == 4 && !sel[2].truncated); /* rank 2 has no cells */
     CHECK(cnt.candidates == 4 && cnt.below_threshold == 2 && cnt.truncated_k == 1);
     CHECK(cnt.truncated_c == 1);
+
+    /* A model that sees only 4 cells: cutting to C = 4 loses nothing it would use. */
+    l0_model m;
+    memset(&m, 0, sizeof m);
+    m.cells_max = 4;
+    l0_stream_cfg_fit_model(&c, &m);
+    n = l0_stream_select(&c, &ev, sel, &cnt);
+    CHECK(n == 3 && sel[0].n == 4 && !sel[0].truncated && cnt.truncated_c == 0);
+    m.cells_max = 6; /* it would use 6: cutting to 4 is a truncation */
+    l0_stream_cfg_fit_model(&c, &m);
+    n = l0_stream_select(&c, &ev, sel, &cnt);
+    CHECK(sel[0].truncated && cnt.truncated_c == 1);
+
+    /* Without --cells, C follows a smaller cells_max; --cells given stays as given. */
+    l0_stream_cfg d;
+    l0_stream_cfg_default(&d);
+    m.cells_max = 16;
+    l0_stream_cfg_fit_model(&d, &m);
+    CHECK(d.cells == 16);
+    l0_err err;
+    l0_stream_cfg_default(&d);
+    CHECK(l0_stream_cfg_option(&d, "cells", "32", &err) == 1 && d.cells_given);
+    l0_stream_cfg_fit_model(&d, &m);
+    CHECK(d.cells == 32 && l0_stream_cfg_check(&d, &m, &err) != 0);
+    m.cells_max = 64;
+    l0_stream_cfg_default(&d);
+    l0_stream_cfg_fit_model(&d, &m);
+    CHECK(d.cells == 64);
 }
 
 static void test_hist(void) {
