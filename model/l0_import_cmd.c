@@ -44,7 +44,7 @@ static const char *const IMPORT_HELP =
     "  --padding N[:V]    the model was trained on clusters padded to N cells with V in every\n"
     "                     feature (default V: --pad-value's, -6), all N summed: write a model\n"
     "                     whose golden model does the same (its 'padding' field). N <= cells_max.\n"
-    "                     The RTL engine has no padding: export-rtl and run refuse such a model\n"
+    "                     The RTL engine pads the same way\n"
     "  --pad-value V      the value the training padded missing cells with, for the padding\n"
     "                     note (default -6, the reference study's)\n"
     "  --hls4ml-config FILE\n"
@@ -238,8 +238,7 @@ int l0_cmd_import(int argc, char **argv) {
             printf("  padding (--padding): a cluster with fewer than %d cells gets a padded row "
                    "per missing cell,\n  %g in every feature (as preprocessed), and phi is "
                    "summed over all %d rows, as the model\n  was trained; |phi(pad)| = %.6g per "
-                   "padded row%s.\n  The golden model (float and fixed) pads; the RTL engine "
-                   "does not: export-rtl and run\n  refuse this model.\n",
+                   "padded row%s.\n  The golden model (float and fixed) and the RTL engine pad.\n",
                    m.pad_cells, m.pad_value, m.pad_cells, sqrt(n2),
                    n2 == 0 ? " (0: padding makes no difference)" : "");
             if (info.cells > 0 && info.cells != m.pad_cells)

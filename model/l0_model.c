@@ -1125,6 +1125,11 @@ const l0_model *l0_golden_model(const l0_golden *g) {
 const l0_ovf_counts *l0_golden_ovf(const l0_golden *g) {
     return &g->ovf;
 }
+const int64_t *l0_golden_pad_phi(const l0_golden *g) {
+    const l0_model *m = &g->m;
+    return m->pad_cells > 0 ? g->pad_phi[m->n_phi - 1] : NULL;
+}
+
 const int64_t *l0_golden_weights(const l0_golden *g, int layer) {
     return g->L[layer].w;
 }

@@ -10,7 +10,8 @@
  * cells also gets pad_cells - n padded rows whose every feature is pad_value, already
  * preprocessed (no transform: the value enters the network input as it is, cast to input_t in
  * fixed point), and their phi outputs are added into KSum like real cells (no masking). Without
- * padding (pad_cells 0), KSum sums the real cells only. The RTL implements no padding.
+ * padding (pad_cells 0), KSum sums the real cells only. The RTL pads the same way (it adds the
+ * padded row's phi output once per missing row to the exact sum).
  *
  * Numeric contract (fixed point), exactly as the RTL does it:
  * - input: each feature is computed in double by the preprocessing, then cast to input_t;
@@ -202,6 +203,9 @@ void l0_golden_reset_ovf(l0_golden *g);
 
 /* The fixed-point weights and biases as stored raws of t_w / t_b (for RTL export). */
 const int64_t *l0_golden_weights(const l0_golden *g, int layer);
+/* A padded row's phi output (raws of the last phi layer's result type, ksum width of them), or
+ * NULL when the model does not pad. */
+const int64_t *l0_golden_pad_phi(const l0_golden *g);
 const int64_t *l0_golden_biases(const l0_golden *g, int layer);
 
 /* --- the per-layer trace ------------------------------------------------------------------- */

@@ -56,7 +56,6 @@ int l0_rtl_ksum_acc_width(const l0_model *m);
  * configuration, without file names. Equal hashes: the same engine. */
 uint64_t l0_rtl_hash(const l0_golden *g, const l0_rtl_cfg *c);
 
-/* A model with padding (pad_cells > 0) is refused: the engine implements no padding. */
 int l0_rtl_export(const l0_golden *g, const l0_rtl_cfg *c, const char *origin, const char *dir,
                   l0_err *err);
 

@@ -90,7 +90,9 @@ module l0_engine #(
       .KSigned(KSigned),
       .KQuant(KQuant),
       .KOvf(KOvf),
-      .RegEvery(RegEvery)
+      .RegEvery(RegEvery),
+      .PadCells(PadCells),
+      .PadPhi(PadPhi)
   ) u_ksum (
       .clk_i       (clk_i),
       .rst_ni      (rst_ni),

@@ -4,6 +4,10 @@
 // restarts it, so clusters may follow each other with no gap), and on the last beat the exact
 // sum is cast once to ksum_t (KW, KF, KSigned, KQuant, KOvf). Latency from a beat to valid_o for
 // its cluster's last beat: tree depth + 1 (model/l0_rtl.h, l0_rtl_ksum_depth).
+// Padding (PadCells > 0, the reference study's way): a cluster with n < PadCells real cells also
+// sums PadCells - n padded rows, each adding the constant PadPhi (a padded row's phi output), so
+// on the last beat (PadCells - n) * PadPhi joins the exact sum before the cast. SW holds it: the
+// rows summed never exceed the model's cells_max.
 `default_nettype none
 
 module l0_ksum #(
@@ -18,7 +22,9 @@ module l0_ksum #(
     parameter integer KSigned = 1,
     parameter integer KQuant = 0,
     parameter integer KOvf = 0,
-    parameter integer RegEvery = 1
+    parameter integer RegEvery = 1,
+    parameter integer PadCells = 0,
+    parameter [Units*PW-1:0] PadPhi = {Units * PW{1'b0}}
 ) (
     input  wire                     clk_i,
     input  wire                     rst_ni,
@@ -54,6 +60,45 @@ module l0_ksum #(
       .q_o   ({first_t, last_t})
   );
 
+  // Real cells of the cluster so far (for the padding): each beat's count travels beside the
+  // lane tree. CW bits count a cluster's cells (at most cells_max <= 128).
+  localparam integer CW = 8;
+  function automatic [CW-1:0] popcount(input [Lanes-1:0] v);
+    integer i;
+    begin
+      popcount = {CW{1'b0}};
+      for (i = 0; i < Lanes; i = i + 1) popcount = popcount + {{(CW - 1) {1'b0}}, v[i]};
+    end
+  endfunction
+  wire [CW-1:0] pc_t;
+  l0_pipe #(
+      .W(CW),
+      .Depth(DTree),
+      .Reset(0)
+  ) u_count (
+      .clk_i (clk_i),
+      .rst_ni(rst_ni),
+      .d_i   (popcount(lane_valid_i)),
+      .q_o   (pc_t)
+  );
+  reg [CW-1:0] cnt_q;
+  wire [CW-1:0] cnt = first_t ? pc_t : cnt_q + pc_t;
+  always @(posedge clk_i) if (valid_t) cnt_q <= cnt;
+  /* verilator lint_off WIDTH */
+  localparam [CW-1:0] PadC = PadCells;  // PadCells <= cells_max <= 128
+  /* verilator lint_on WIDTH */
+  // n * v modulo 2^SW (shift and add: v is a constant, so this is a small constant multiplier)
+  /* verilator lint_off UNUSEDSIGNAL */
+  function automatic [SW-1:0] mul_sw(input [CW-1:0] n, input [SW-1:0] v);
+    integer i;
+    begin
+      mul_sw = {SW{1'b0}};
+      for (i = 0; i < CW; i = i + 1) if (n[i]) mul_sw = mul_sw + (v << i);
+    end
+  endfunction
+  wire [CW-1:0] pad_n = (PadCells > 0 && cnt < PadC) ? PadC - cnt : {CW{1'b0}};
+  /* verilator lint_on UNUSEDSIGNAL */
+
   reg valid_q;
   always @(posedge clk_i) begin
     if (!rst_ni) valid_q <= 1'b0;
@@ -83,6 +128,16 @@ module l0_ksum #(
       reg  [SW-1:0] acc_q;
       wire [SW-1:0] tot = first_t ? s : acc_q + s;
       always @(posedge clk_i) if (valid_t) acc_q <= tot;
+      // The padded rows' share, (PadCells - n) * PadPhi, modulo 2^SW (exact: the total fits).
+      wire [SW-1:0] cast_in;
+      if (PadCells > 0) begin : g_pad
+        wire [PW-1:0] pp = PadPhi[u*PW+:PW];
+        wire pext = (PSigned != 0) && pp[PW-1];
+        wire [SW-1:0] pad_sw = {{(SW - PW) {pext}}, pp};
+        assign cast_in = tot + mul_sw(pad_n, pad_sw);
+      end else begin : g_nopad
+        assign cast_in = tot;
+      end
       wire [KW-1:0] k_d;
       /* verilator lint_off UNUSEDSIGNAL */
       wire unused_ovf;
@@ -97,7 +152,7 @@ module l0_ksum #(
           .Quant(KQuant),
           .Ovf(KOvf)
       ) u_cast (
-          .in_i (tot),
+          .in_i (cast_in),
           .out_o(k_d),
           .ovf_o(unused_ovf)
       );

@@ -90,13 +90,6 @@ int l0_cmd_rtl_infer(int argc, char **argv) {
     l0_cliter *it = NULL;
     l0_ofile *of = NULL;
     l0_rtl_cfg rcf = {info->lanes, info->reg_every, info->tag_w};
-    if (m.pad_cells > 0) {
-        l0_cli_error(CMD,
-                     "%s: the model pads clusters (its padding field); the engine has no "
-                     "padding",
-                     mpath);
-        goto done;
-    }
     if (!(g = l0_golden_create(&m, &err))) {
         l0_cli_error(CMD, "%s: %s", mpath, err.msg);
         goto done;

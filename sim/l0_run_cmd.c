@@ -780,13 +780,6 @@ int l0_cmd_run(int argc, char **argv) {
         rc = l0_cli_usage("run", "%s", err.msg);
         goto done;
     }
-    if (m.pad_cells > 0) {
-        rc = l0_cli_error("run",
-                          "%s: field 'padding': the RTL engine implements no padding, so it "
-                          "cannot run a padded model (docs/model-format.md)",
-                          mpath);
-        goto done;
-    }
     if (!(g = l0_golden_create(&m, &err))) {
         rc = l0_cli_error("run", "%s: %s", mpath, err.msg);
         goto done;

@@ -2,16 +2,17 @@
  * test is bit-exact agreement and timing, not physics). Written at configure time.
  *   small.json   phi 8, rho 8,1, default precision
  *   shape.json   phi 16,16, rho 16,16,1 (the default model's shape), default precision
- *   lanes.json   phi 12,12, rho 12,1 (built with L = 3 lanes)
+ *   lanes.json   phi 12,12, rho 12,1 (built with L = 3 lanes), padded as the reference study
+ *                did: clusters of fewer than 24 cells padded with -6
  *   narrow.json  phi 8,8, rho 8,1 with narrow rounding, saturating types that really overflow:
  *                unsigned ReLU outputs, AP_RND_CONV / AP_SAT_SYM, an explicit wrapping accumulator
- *                with AP_RND, a narrow KSum, weights scaled up */
+ *                with AP_RND, a narrow KSum, weights scaled up; padded to 12 cells with 0.75 */
 #include <stdio.h>
 
 #include "l0_model.h"
 
 static int make(const char *dir, const char *name, const int *phi, int nphi, const int *rho,
-                int nrho, const l0_precision *p, double wscale) {
+                int nrho, const l0_precision *p, double wscale, int pad_cells, double pad_value) {
     l0_model m;
     l0_err err;
     char path[1024];
@@ -24,6 +25,8 @@ static int make(const char *dir, const char *name, const int *phi, int nphi, con
         for (int i = 0; i < L->n_in * L->n_out; i++) L->w[i] *= wscale;
         for (int j = 0; j < L->n_out; j++) L->b[j] = 0.05 * (j % 5) - 0.1;
     }
+    m.pad_cells = pad_cells;
+    m.pad_value = pad_value;
     snprintf(m.name, sizeof m.name, "%s", name);
     snprintf(path, sizeof path, "%s/%s.json", dir, name);
     int rc = l0_model_save(&m, path, &err);
@@ -40,9 +43,9 @@ int main(int argc, char **argv) {
     int rc = 0;
     int phi8[] = {8}, rho8[] = {8, 1}, phi16[] = {16, 16}, rho16[] = {16, 16, 1};
     int phi12[] = {12, 12}, rho12[] = {12, 1}, phi88[] = {8, 8};
-    rc |= make(argv[1], "small", phi8, 1, rho8, 2, NULL, 1.0);
-    rc |= make(argv[1], "shape", phi16, 2, rho16, 3, NULL, 1.0);
-    rc |= make(argv[1], "lanes", phi12, 2, rho12, 2, NULL, 1.0);
+    rc |= make(argv[1], "small", phi8, 1, rho8, 2, NULL, 1.0, 0, 0);
+    rc |= make(argv[1], "shape", phi16, 2, rho16, 3, NULL, 1.0, 0, 0);
+    rc |= make(argv[1], "lanes", phi12, 2, rho12, 2, NULL, 1.0, 24, -6.0);
     l0_precision p;
     l0_err err;
     l0_fx_parse("ap_fixed<10,4,AP_RND,AP_SAT>", &p.input, &err);
@@ -52,6 +55,6 @@ int main(int argc, char **argv) {
     l0_fx_parse("ap_fixed<10,5,AP_RND,AP_SAT>", &p.ksum, &err);
     l0_fx_parse("ap_fixed<14,6,AP_RND,AP_WRAP>", &p.accum, &err);
     p.accum_auto = false;
-    rc |= make(argv[1], "narrow", phi88, 2, rho8, 2, &p, 3.0);
+    rc |= make(argv[1], "narrow", phi88, 2, rho8, 2, &p, 3.0, 12, 0.75);
     return rc;
 }
