@@ -94,7 +94,8 @@ static double run(const l0_model *m, const l0_clset *s, const double *flt,
 int main(int argc, char **argv) {
     l0_err err;
     l0_model m;
-    const char *label = "synthetic (phi 16,16 rho 16,16,1, scaled random weights; give model/default.json for the shipped model)";
+    const char *label = "synthetic (phi 16,16 rho 16,16,1, scaled random weights; give "
+                        "model/default.json for the shipped model)";
     l0_clset s;
     l0_clset_init(&s);
     if (argc > 2) {

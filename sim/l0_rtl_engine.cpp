@@ -37,7 +37,7 @@ template <std::size_t N> void put_bits(VlWide<N> &port, int lo, int n, uint64_t 
 const l0_rtl_engine_info INFO = {L0_ENGINE_MODEL_PATH, L0_ENGINE_LANES, L0_ENGINE_NFEAT,
                                  L0_ENGINE_XW,         L0_ENGINE_TAGW,  L0_ENGINE_OW,
                                  L0_ENGINE_OSIGNED,    L0_ENGINE_DEPTH, L0_ENGINE_CELLS_MAX,
-                                 L0_ENGINE_REG_EVERY, L0_ENGINE_HASH};
+                                 L0_ENGINE_REG_EVERY,  L0_ENGINE_HASH};
 } // namespace
 
 struct l0_rtl_engine {
