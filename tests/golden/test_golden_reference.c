@@ -26,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hls4ml_accum.h"
 #include "l0_model.h"
 #include "l0_rng.h"
 
@@ -85,12 +86,6 @@ static const char *tstr(const l0_fx_type *t, char *buf) {
 static bool type_eq(const l0_fx_type *a, const l0_fx_type *b) {
     return a->w == b->w && a->i == b->i && a->is_signed == b->is_signed && a->q == b->q &&
            a->o == b->o;
-}
-
-static int ceil_log2(int n) {
-    int l = 0;
-    while ((1 << l) < n) l++;
-    return l;
 }
 
 /* ---- synthetic clusters -------------------------------------------------------------------- */
@@ -656,27 +651,6 @@ static int build_model(const config *cf, l0_model *m) {
         }
     }
     return 0;
-}
-
-/* hls4ml 1.0's auto accumulator for a Dense with a bias, transcribed from its optimizer pass
- * (hls4ml/model/optimizer/passes/infer_precision.py, _infer_common_precision):
- *   bitwidth = weight_width + input_width + ceil(log2(n_ops)); integers likewise
- *   signed = weight_signed or input_signed; frac = bitwidth - integers
- *   integers = max(integers + (bias_signed and not signed),
- *                  bias_integers + (signed and not bias_signed)) + 1
- *   bitwidth = integers + max(frac, bias_width - bias_integers); signed = signed or bias_signed */
-static l0_fx_type hls4ml_accum(const l0_fx_type *tx, const l0_fx_type *tw, const l0_fx_type *tb,
-                               int n_in) {
-    int bitwidth = tw->w + tx->w + ceil_log2(n_in);
-    int integers = tw->i + tx->i + ceil_log2(n_in);
-    bool sgn = tw->is_signed || tx->is_signed;
-    int frac = bitwidth - integers;
-    int a = integers + (tb->is_signed && !sgn), b = tb->i + (sgn && !tb->is_signed);
-    integers = (a > b ? a : b) + 1;
-    int bfrac = tb->w - tb->i;
-    bitwidth = integers + (frac > bfrac ? frac : bfrac);
-    l0_fx_type t = {bitwidth, integers, sgn || tb->is_signed, L0_FX_TRN, L0_FX_WRAP};
-    return t;
 }
 
 /* The hls4ml auto rule, checked on every layer of auto configs. */

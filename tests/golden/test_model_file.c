@@ -22,6 +22,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "hls4ml_accum.h"
 #include "l0_model.h"
 #include "l0_rng.h"
 
@@ -63,12 +64,6 @@ static const char *tstr(const l0_fx_type *t, char *buf) {
 static bool type_eq(const l0_fx_type *a, const l0_fx_type *b) {
     return a->w == b->w && a->i == b->i && a->is_signed == b->is_signed && a->q == b->q &&
            a->o == b->o;
-}
-
-static int ceil_log2(int n) {
-    int l = 0;
-    while ((1 << l) < n) l++;
-    return l;
 }
 
 static char *read_all(const char *path, size_t *len) {
@@ -392,27 +387,6 @@ static const l0_fx_type *layer_input_type(const l0_model *m, int k) {
     if (k == 0) return &m->t_in;
     if (k == m->n_phi) return &m->t_ksum;
     return &l0_model_layer_c(m, k - 1)->t_res;
-}
-
-/* hls4ml 1.0's auto accumulator for a Dense with a bias, transcribed from its optimizer pass
- * (hls4ml/model/optimizer/passes/infer_precision.py, _infer_common_precision):
- *   bitwidth = weight_width + input_width + ceil(log2(n_ops)); integers likewise
- *   signed = weight_signed or input_signed; frac = bitwidth - integers
- *   integers = max(integers + (bias_signed and not signed),
- *                  bias_integers + (signed and not bias_signed)) + 1
- *   bitwidth = integers + max(frac, bias_width - bias_integers); signed = signed or bias_signed */
-static l0_fx_type hls4ml_accum(const l0_fx_type *tx, const l0_fx_type *tw, const l0_fx_type *tb,
-                               int n_in) {
-    int bitwidth = tw->w + tx->w + ceil_log2(n_in);
-    int integers = tw->i + tx->i + ceil_log2(n_in);
-    bool sgn = tw->is_signed || tx->is_signed;
-    int frac = bitwidth - integers;
-    int a = integers + (tb->is_signed && !sgn), b = tb->i + (sgn && !tb->is_signed);
-    integers = (a > b ? a : b) + 1;
-    int bfrac = tb->w - tb->i;
-    bitwidth = integers + (frac > bfrac ? frac : bfrac);
-    l0_fx_type t = {bitwidth, integers, sgn || tb->is_signed, L0_FX_TRN, L0_FX_WRAP};
-    return t;
 }
 
 static void check_auto(const l0_model *m, const char *label) {

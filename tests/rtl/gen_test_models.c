@@ -2,11 +2,11 @@
  * test is bit-exact agreement and timing, not physics). Written at configure time.
  *   small.json   phi 8, rho 8,1, default precision
  *   shape.json   phi 16,16, rho 16,16,1 (the default model's shape), default precision
- *   lanes.json   phi 12,12, rho 12,1 (built with L = 3 lanes), padded as the reference study
- *                did: clusters of fewer than 24 cells padded with -6
+ *   lanes.json   phi 12,12, rho 12,1 (built with L = 3 lanes), shaped and padded as the
+ *                reference study did: the 24 most energetic cells, fewer padded with -6
  *   narrow.json  phi 8,8, rho 8,1 with narrow rounding, saturating types that really overflow:
  *                unsigned ReLU outputs, AP_RND_CONV / AP_SAT_SYM, an explicit wrapping accumulator
- *                with AP_RND, a narrow KSum, weights scaled up; padded to 12 cells with 0.75 */
+ *                with AP_RND, a narrow KSum, weights scaled up; 12 cells, padded with 0.75 */
 #include <stdio.h>
 
 #include "l0_model.h"
@@ -27,6 +27,7 @@ static int make(const char *dir, const char *name, const int *phi, int nphi, con
     }
     m.pad_cells = pad_cells;
     m.pad_value = pad_value;
+    if (pad_cells > 0) m.cells_max = pad_cells; /* the study's shape: C cells, padded to C */
     snprintf(m.name, sizeof m.name, "%s", name);
     snprintf(path, sizeof path, "%s/%s.json", dir, name);
     int rc = l0_model_save(&m, path, &err);

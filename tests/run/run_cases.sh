@@ -40,6 +40,19 @@ pass)
   expect 0 "^PASS" "$l0sim" run --data "$stream" -o "$dir/pass2" --no-plots >/dev/null
   cmp "$out/report.json" "$dir/pass2/report.json" || fail "report differs between two runs"
   cmp "$out/clusters.csv" "$dir/pass2/clusters.csv" || fail "clusters.csv differs" ;;
+padded)
+  # l0sim linked with the padded engine (24 cells, padded with -6, L = 3): C follows the model's
+  # 24 cells, a cut to C is no truncation, every output equals the padded golden model's
+  out=$dir/padded
+  expect 0 "C 24, 1 engine\(s\) x L 3" "$l0sim" run --data "$stream" -o "$out" --no-plots
+  grep -Eq '"verdict":[[:space:]]*"PASS"' "$out/report.json" || fail "verdict not PASS"
+  [ "$(json_num "$out/report.json" mismatches)" = 0 ] || fail "mismatches"
+  expect 0 "^PASS" "$l0sim" rtl-infer --data "$stream" -o "$dir/rtl.csv" --max-clusters 2000
+  awk -F, 'NR > 1 && $3 < 24 { short++ } END { exit !(short > 100) }' "$dir/rtl.csv" ||
+    fail "too few clusters shorter than the padding (the test would not test it)"
+  expect 1 "truncation: 0 clusters beyond --top-k 64, [1-9][0-9]* clusters cut to --cells 8" \
+    "$l0sim" run --data "$stream" -o "$dir/cut" --no-plots \
+    --cells 8 ;;
 rtl_infer)
   # every cluster of the stream through the engine, one at a time: the golden model's raws,
   # as l0sim infer computes them, in the same order
