@@ -1,6 +1,8 @@
 #include "l0_ofile.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -107,4 +109,45 @@ int l0_mkdir_p(const char *path, l0_err *err) {
     if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
         return l0_err_set(err, "%s: not a directory", path);
     return 0;
+}
+
+char *l0_read_file(const char *path, size_t max, size_t *len, l0_err *err) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        l0_err_set(err, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap + 1);
+    while (buf) {
+        if (n == cap) {
+            if (cap > max) break;
+            char *nb = realloc(buf, 2 * cap + 1);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) break;
+    }
+    bool bad = ferror(f);
+    fclose(f);
+    if (!buf) {
+        l0_err_set(err, "%s: out of memory", path);
+    } else if (n > max) {
+        l0_err_set(err, "%s: larger than %zu bytes", path, max);
+    } else if (bad) {
+        l0_err_set(err, "%s: read error", path);
+    } else {
+        buf[n] = 0;
+        *len = n;
+        return buf;
+    }
+    free(buf);
+    return NULL;
 }

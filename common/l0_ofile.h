@@ -28,6 +28,10 @@ int l0_ofile_commit(l0_ofile *f, l0_err *err);
 /* Close and remove the temporary, free f. The destination is untouched. NULL is allowed. */
 void l0_ofile_abort(l0_ofile *f);
 
+/* Read a whole file into a malloc'd, NUL-terminated buffer (*len: its size without the NUL).
+ * A file larger than max bytes is refused. Returns NULL with err naming the file. */
+char *l0_read_file(const char *path, size_t max, size_t *len, l0_err *err);
+
 /* Write a whole buffer to `path` atomically. */
 int l0_write_file_atomic(const char *path, const void *data, size_t size, l0_err *err);
 

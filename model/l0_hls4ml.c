@@ -6,6 +6,8 @@
  * PointwiseConv1D, whose class the LayerType section must then name). */
 #include "l0_hls4ml.h"
 
+#include "l0_ofile.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -24,52 +26,6 @@
 
 /* --- reading: JSON or YAML into a cJSON tree ---------------------------------------------------
  */
-
-static char *read_file(const char *path, size_t *len, l0_err *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        l0_err_set(err, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    while (buf) {
-        if (n == cap) {
-            if (cap >= CFG_MAX_BYTES) {
-                free(buf);
-                fclose(f);
-                l0_err_set(err, "%s: larger than %u MB: not an hls4ml configuration", path,
-                           CFG_MAX_BYTES >> 20);
-                return NULL;
-            }
-            cap *= 2;
-            char *nb = realloc(buf, cap + 1);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) break;
-    }
-    bool bad = ferror(f);
-    fclose(f);
-    if (!buf) {
-        l0_err_set(err, "%s: out of memory", path);
-        return NULL;
-    }
-    if (bad) {
-        free(buf);
-        l0_err_set(err, "%s: read error", path);
-        return NULL;
-    }
-    buf[n] = 0;
-    *len = n;
-    return buf;
-}
 
 typedef struct yconv {
     yaml_document_t *doc;
@@ -476,16 +432,9 @@ static void auto_to_default(ctx *c, prec *p) {
  * Model.Precision.maximum. */
 static int infer(ctx *c, const l0_fx_type *x, const l0_layer *L, const char *path,
                  l0_fx_type *out) {
-    int g = 0;
-    while ((1L << g) < L->n_in) g++;
-    int w = L->t_w.w + x->w + g, i = L->t_w.i + x->i + g;
-    bool sg = L->t_w.is_signed || x->is_signed;
-    const l0_fx_type *b = &L->t_b;
-    int f = w - i, fb = b->w - b->i;
-    int ia = i + (b->is_signed && !sg), ib = b->i + (sg && !b->is_signed);
-    i = (ia > ib ? ia : ib) + 1;
-    w = i + (f > fb ? f : fb);
-    sg = sg || b->is_signed;
+    int w, i;
+    bool sg;
+    l0_model_accum_rule(x, &L->t_w, &L->t_b, L->n_in, &w, &i, &sg);
     if (c->model_max.kind == P_TYPE) {
         if (w > c->model_max.t.w) w = c->model_max.t.w;
         if (i > c->model_max.t.i) i = c->model_max.t.i;
@@ -936,7 +885,7 @@ int l0_hls4ml_apply(l0_model *m, const l0_import_info *info, const char *path, c
                     size_t report_len, l0_err *err) {
     if (report && report_len) report[0] = 0;
     size_t len = 0;
-    char *text = read_file(path, &len, err);
+    char *text = l0_read_file(path, CFG_MAX_BYTES, &len, err);
     if (!text) return -1;
     const char *fmt = "JSON";
     cJSON *root = parse_config(path, text, len, &fmt, err);

@@ -1,7 +1,6 @@
 #include "l0_model.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
@@ -79,18 +78,22 @@ static int acc_fail(l0_err *err, const char *origin, const l0_model *m, int k, c
  * if either is; then room for the bias: I = max(I + (bias signed and product not), Ib + (product
  * signed and bias not)) + 1, F = max(F, Fb), signed if either is. Exact: no rounding, no
  * overflow. */
-void l0_model_auto_accum_size(const l0_model *m, int k, int *w_out, int *i_out, bool *signed_out) {
-    const l0_layer *L = l0_model_layer_c(m, k);
-    const l0_fx_type *x = layer_input_type(m, k), *b = &L->t_b;
-    int g = ceil_log2(L->n_in);
-    int w = L->t_w.w + x->w + g, i = L->t_w.i + x->i + g;
-    bool sg = L->t_w.is_signed || x->is_signed;
+void l0_model_accum_rule(const l0_fx_type *x, const l0_fx_type *wt, const l0_fx_type *b, int n_in,
+                         int *w_out, int *i_out, bool *signed_out) {
+    int g = ceil_log2(n_in);
+    int w = wt->w + x->w + g, i = wt->i + x->i + g;
+    bool sg = wt->is_signed || x->is_signed;
     int f = w - i, fb = b->w - b->i;
     int ia = i + (b->is_signed && !sg), ib = b->i + (sg && !b->is_signed);
     i = (ia > ib ? ia : ib) + 1;
     *w_out = i + (f > fb ? f : fb);
     *i_out = i;
     *signed_out = sg || b->is_signed;
+}
+
+void l0_model_auto_accum_size(const l0_model *m, int k, int *w, int *i, bool *is_signed) {
+    const l0_layer *L = l0_model_layer_c(m, k);
+    l0_model_accum_rule(layer_input_type(m, k), &L->t_w, &L->t_b, L->n_in, w, i, is_signed);
 }
 
 static int auto_accum(const l0_model *m, int k, l0_fx_type *out, const char *origin, l0_err *err) {
@@ -676,31 +679,10 @@ out:
 }
 
 int l0_model_load(const char *path, l0_model *m, l0_err *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return l0_err_set(err, "%s: cannot open: %s", path, strerror(errno));
-    if (fseek(f, 0, SEEK_END) != 0) {
-        fclose(f);
-        return l0_err_set(err, "%s: cannot seek", path);
-    }
-    long n = ftell(f);
-    if (n < 0 || n > (1L << 30)) {
-        fclose(f);
-        return l0_err_set(err, "%s: not a model file (size %ld)", path, n);
-    }
-    rewind(f);
-    char *buf = malloc((size_t)n + 1);
-    if (!buf) {
-        fclose(f);
-        return l0_err_set(err, "%s: out of memory", path);
-    }
-    size_t got = fread(buf, 1, (size_t)n, f);
-    fclose(f);
-    if (got != (size_t)n) {
-        free(buf);
-        return l0_err_set(err, "%s: read failed", path);
-    }
-    buf[n] = '\0';
-    if (memchr(buf, '\0', (size_t)n)) {
+    size_t n;
+    char *buf = l0_read_file(path, (size_t)1 << 30, &n, err);
+    if (!buf) return -1;
+    if (memchr(buf, '\0', n)) {
         free(buf);
         return l0_err_set(err, "%s: not a JSON model file (binary data)", path);
     }

@@ -106,8 +106,11 @@ int l0_model_set_precision(l0_model *m, const l0_precision *p, l0_err *err);
 /* Recompute the auto accumulator types from the current weight, bias and input types. */
 int l0_model_update_auto_accum(l0_model *m, l0_err *err);
 
-/* The size of layer k's auto accumulator (hls4ml 1.0's rule, docs/model-format.md) from the
- * current weight, bias and input types: W, I and signedness (W may exceed 64). */
+/* hls4ml 1.0's auto accumulator (docs/model-format.md) for a Dense of n_in inputs of type x,
+ * weights wt and biases b: W, I and signedness (W may exceed 64). */
+void l0_model_accum_rule(const l0_fx_type *x, const l0_fx_type *wt, const l0_fx_type *b, int n_in,
+                         int *w, int *i, bool *is_signed);
+/* The same for layer k with its current weight, bias and input types. */
 void l0_model_auto_accum_size(const l0_model *m, int k, int *w, int *i, bool *is_signed);
 
 /* The default precision (see l0_model_init). */

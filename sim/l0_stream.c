@@ -1,7 +1,6 @@
 #include "l0_stream.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
@@ -657,28 +656,9 @@ static void read_str(rd *d, const cJSON *o, const char *key, char *dst, size_t n
 
 int l0_stream_report_read(const char *path, l0_stream_report *r, l0_err *err) {
     memset(r, 0, sizeof *r);
-    FILE *f = fopen(path, "rb");
-    if (!f) return l0_err_set(err, "%s: %s", path, strerror(errno));
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 65536 > cap) {
-            cap = cap ? 2 * cap : 1 << 20;
-            char *nb = realloc(buf, cap + 1);
-            if (!nb) abort();
-            buf = nb;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0) break;
-    }
-    int ioerr = ferror(f);
-    fclose(f);
-    if (ioerr) {
-        free(buf);
-        return l0_err_set(err, "%s: read error", path);
-    }
-    buf[len] = 0;
+    size_t len;
+    char *buf = l0_read_file(path, (size_t)1 << 30, &len, err);
+    if (!buf) return -1;
     cJSON *o = cJSON_Parse(buf);
     if (!o) {
         long off = (long)(cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() - buf : 0);
