@@ -411,6 +411,17 @@ struct Point {
     double clock_mhz, mu;
 };
 
+/* The stream configuration of one point: base with the point's values. */
+static l0_stream_cfg point_cfg(const l0_stream_cfg &base, const Point &p) {
+    l0_stream_cfg t = base;
+    t.nodes = p.nodes;
+    t.top_k = p.top_k;
+    t.cells = p.cells;
+    t.lanes = p.lanes;
+    t.clock_mhz = p.clock_mhz;
+    return t;
+}
+
 /* What a point's child process sends back. */
 struct Result {
     int ok; /* 1: ran; 0: failed (msg) */
@@ -650,15 +661,15 @@ static int cmd_sweep(int argc, char **argv) {
     if (data && !mus.empty()) return usage(CMD, "--mu generates crossings: not with --data");
     if (data && have_seed) return usage(CMD, "--seed is for generated crossings, not --data");
     if (!data && mus.empty()) mus.push_back(200);
+    Model M;
+    if (M.load(mpath, &err)) return error(CMD, "%s", err.msg);
+    l0_stream_cfg_fit_model(&base, &M.m);
     if (nodes.empty()) nodes.push_back(base.nodes);
     if (topk.empty()) topk.push_back(base.top_k);
     if (cells.empty()) cells.push_back(base.cells);
     if (lanes.empty()) lanes.push_back(base.lanes);
     if (clocks.empty()) clocks.push_back(base.clock_mhz);
     std::vector<double> mu_axis = data ? std::vector<double>{NAN} : mus;
-
-    Model M;
-    if (M.load(mpath, &err)) return error(CMD, "%s", err.msg);
     std::vector<Point> pts;
     for (double mu : mu_axis)
         for (int n : nodes)
@@ -667,12 +678,7 @@ static int cmd_sweep(int argc, char **argv) {
                     for (int l : lanes)
                         for (double f : clocks) pts.push_back(Point{n, k, cc, l, f, mu});
     for (const Point &p : pts) {
-        l0_stream_cfg t = base;
-        t.nodes = p.nodes;
-        t.top_k = p.top_k;
-        t.cells = p.cells;
-        t.lanes = p.lanes;
-        t.clock_mhz = p.clock_mhz;
+        l0_stream_cfg t = point_cfg(base, p);
         if (l0_stream_cfg_check(&t, &M.m, &err)) return usage(CMD, "%s", err.msg);
     }
     if (data) { /* check the file once, before forking */
@@ -723,13 +729,7 @@ static int cmd_sweep(int argc, char **argv) {
                 const Point &p = pts[next];
                 if (pid == 0) {
                     close(fd[0]);
-                    l0_stream_cfg t = base;
-                    t.nodes = p.nodes;
-                    t.top_k = p.top_k;
-                    t.cells = p.cells;
-                    t.lanes = p.lanes;
-                    t.clock_mhz = p.clock_mhz;
-                    Result r = run_point(t, M, &mem, data);
+                    Result r = run_point(point_cfg(base, p), M, &mem, data);
                     ssize_t w = write(fd[1], &r, sizeof r);
                     _exit(w == (ssize_t)sizeof r ? 0 : 3);
                 }
