@@ -70,23 +70,6 @@ module l0_ksum #(
       for (i = 0; i < Lanes; i = i + 1) popcount = popcount + {{(CW - 1) {1'b0}}, v[i]};
     end
   endfunction
-  wire [CW-1:0] pc_t;
-  l0_pipe #(
-      .W(CW),
-      .Depth(DTree),
-      .Reset(0)
-  ) u_count (
-      .clk_i (clk_i),
-      .rst_ni(rst_ni),
-      .d_i   (popcount(lane_valid_i)),
-      .q_o   (pc_t)
-  );
-  reg [CW-1:0] cnt_q;
-  wire [CW-1:0] cnt = first_t ? pc_t : cnt_q + pc_t;
-  always @(posedge clk_i) if (valid_t) cnt_q <= cnt;
-  /* verilator lint_off WIDTH */
-  localparam [CW-1:0] PadC = PadCells;  // PadCells <= cells_max <= 128
-  /* verilator lint_on WIDTH */
   // n * v modulo 2^SW (shift and add: v is a constant, so this is a small constant multiplier)
   /* verilator lint_off UNUSEDSIGNAL */
   function automatic [SW-1:0] mul_sw(input [CW-1:0] n, input [SW-1:0] v);
@@ -96,8 +79,36 @@ module l0_ksum #(
       for (i = 0; i < CW; i = i + 1) if (n[i]) mul_sw = mul_sw + (v << i);
     end
   endfunction
-  wire [CW-1:0] pad_n = (PadCells > 0 && cnt < PadC) ? PadC - cnt : {CW{1'b0}};
   /* verilator lint_on UNUSEDSIGNAL */
+  // The padded rows of the cluster: PadCells - n (0 when n >= PadCells, and without padding,
+  // where the counter is not built at all).
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [CW-1:0] pad_n;  // unused without padding
+  /* verilator lint_on UNUSEDSIGNAL */
+  generate
+    if (PadCells > 0) begin : g_count
+      /* verilator lint_off WIDTH */
+      localparam [CW-1:0] PadC = PadCells;  // PadCells <= cells_max <= 128
+      /* verilator lint_on WIDTH */
+      wire [CW-1:0] pc_t;
+      l0_pipe #(
+          .W(CW),
+          .Depth(DTree),
+          .Reset(0)
+      ) u_count (
+          .clk_i (clk_i),
+          .rst_ni(rst_ni),
+          .d_i   (popcount(lane_valid_i)),
+          .q_o   (pc_t)
+      );
+      reg [CW-1:0] cnt_q;
+      wire [CW-1:0] cnt = first_t ? pc_t : cnt_q + pc_t;
+      always @(posedge clk_i) if (valid_t) cnt_q <= cnt;
+      assign pad_n = cnt < PadC ? PadC - cnt : {CW{1'b0}};
+    end else begin : g_nocount
+      assign pad_n = {CW{1'b0}};
+    end
+  endgenerate
 
   reg valid_q;
   always @(posedge clk_i) begin
