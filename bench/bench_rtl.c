@@ -33,7 +33,12 @@ int main(int argc, char **argv) {
         fprintf(stderr, "bench_rtl: %s\n", err.msg);
         return 2;
     }
-    l0_rtl_cfg cfg = {info->lanes, info->reg_every, info->tag_w};
+    l0_rtl_cfg cfg;
+    l0_rtl_cfg_of_engine(info, &cfg);
+    if (l0_rtl_prepare_model(&cfg, &m, &err)) {
+        fprintf(stderr, "bench_rtl: %s\n", err.msg);
+        return 2;
+    }
     rtlv_set big, small;
     if (rtlv_make(&m, &cfg, n, 5, &big, &err) || rtlv_make(&m, &cfg, 200, 6, &small, &err)) {
         fprintf(stderr, "bench_rtl: %s\n", err.msg);

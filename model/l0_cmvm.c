@@ -762,8 +762,12 @@ void l0_cmvm_write_verilog(const l0_cmvm *c, FILE *f, const char *name) {
             "// input %s, weight %s, accum %s, result %s.\n",
             name, s->n_in, s->n_out, s->relu ? " + ReLU" : "", st.digits, st.zero_w, st.adders,
             st.shared, st.levels, c->depth, c->depth > 1 ? "s" : "", s->reg_every, tx, tw, ta, tr);
-    fprintf(f, "module %s (\n    input  wire clk_i,\n    input  wire [%d:0] x_i,\n", name,
-            s->n_in * xw - 1);
+    /* bits of x_i outside the inputs' range (the sign bits after a ReLU) are not read */
+    fprintf(f,
+            "module %s (\n    input  wire clk_i,\n"
+            "    /* verilator lint_off UNUSEDSIGNAL */  // bits outside the inputs' range\n"
+            "    input  wire [%d:0] x_i,\n    /* verilator lint_on UNUSEDSIGNAL */\n",
+            name, s->n_in * xw - 1);
     fprintf(f, "    output wire [%d:0] y_o\n);\n", s->n_out * rw - 1);
     fprintf(f, "  // Bits above a value's range are copies of its sign and may go unused.\n"
                "  /* verilator lint_off UNUSEDSIGNAL */\n");

@@ -57,14 +57,14 @@ int l0_cmvm_depth(const l0_cmvm *c);
 void l0_cmvm_out_range(const l0_cmvm *c, l0_wide *lo, l0_wide *hi);
 
 typedef struct l0_cmvm_stats {
-    int adders;      /* two-operand adders and subtractors (constant additions included) */
-    int shared;      /* of them: common subexpressions built once, used by several terms */
-    int adder_bits;  /* the sum of the adders' widths: about their LUT count on a carry chain */
-    int digits;      /* non-zero CSD digits of the weights (the terms before sharing) */
-    int zero_w;      /* zero weights */
-    int levels;      /* adder levels on the longest path */
-    int regs_bits;   /* flip-flops of the pipeline registers and the output register */
-    int saturating;  /* outputs with saturation logic */
+    int adders;     /* two-operand adders and subtractors (constant additions included) */
+    int shared;     /* of them: common subexpressions built once, used by several terms */
+    int adder_bits; /* the sum of the adders' widths: about their LUT count on a carry chain */
+    int digits;     /* non-zero CSD digits of the weights (the terms before sharing) */
+    int zero_w;     /* zero weights */
+    int levels;     /* adder levels on the longest path */
+    int regs_bits;  /* flip-flops of the pipeline registers and the output register */
+    int saturating; /* outputs with saturation logic */
 } l0_cmvm_stats;
 void l0_cmvm_stats_get(const l0_cmvm *c, l0_cmvm_stats *st);
 

@@ -4,17 +4,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "l0_cmvm.h"
 #include "l0_ofile.h"
 
 void l0_rtl_cfg_default(l0_rtl_cfg *c) {
     c->lanes = 2;
     c->reg_every = 2;
     c->tag_w = 16;
+    c->arch = L0_RTL_ARCH_MULT;
+    c->prepared = 0;
+}
+
+int l0_rtl_arch_parse(const char *s) {
+    if (!strcmp(s, "mult")) return L0_RTL_ARCH_MULT;
+    if (!strcmp(s, "cmvm")) return L0_RTL_ARCH_CMVM;
+    return -1;
+}
+
+const char *l0_rtl_arch_name(int arch) {
+    return arch == L0_RTL_ARCH_CMVM ? "cmvm" : "mult";
 }
 
 int l0_rtl_cfg_check(const l0_rtl_cfg *c, l0_err *err) {
-    if (c->lanes < 1 || c->lanes > 16)
-        return l0_err_set(err, "lanes must be 1..16, got %d", c->lanes);
+    if (c->lanes < 1 || c->lanes > L0_RTL_LANES_LIMIT)
+        return l0_err_set(err, "lanes must be 1..%d, got %d", L0_RTL_LANES_LIMIT, c->lanes);
+    if (c->arch != L0_RTL_ARCH_MULT && c->arch != L0_RTL_ARCH_CMVM)
+        return l0_err_set(err, "unknown engine architecture %d", c->arch);
     if (c->reg_every < 0 || c->reg_every > 8)
         return l0_err_set(err, "reg_every must be 0..8, got %d", c->reg_every);
     if (c->tag_w < 1 || c->tag_w > 32)
@@ -40,10 +55,112 @@ int l0_rtl_ksum_depth(const l0_rtl_cfg *c) {
     return l0_rtl_tree_depth(c->lanes, c->reg_every) + 1;
 }
 
+static const l0_fx_type *input_type(const l0_model *m, int k);
+
+/* The cmvm networks of every layer of g, in order: layer k's input range is the range of layer
+ * k - 1's outputs (a ReLU's outputs are never negative), the input type's or ksum_t's at the
+ * start of phi and rho. */
+static int build_cmvm(const l0_golden *g, const l0_rtl_cfg *c, l0_cmvm **out, l0_err *err) {
+    const l0_model *m = l0_golden_model(g);
+    int n = l0_model_n_layers(m);
+    for (int k = 0; k < n; k++) out[k] = NULL;
+    l0_wide lo = 0, hi = 0;
+    for (int k = 0; k < n; k++) {
+        const l0_layer *L = l0_model_layer_c(m, k);
+        const l0_fx_type *tx = input_type(m, k);
+        if (k == 0 || k == m->n_phi) {
+            lo = tx->is_signed ? -((l0_wide)1 << (tx->w - 1)) : 0;
+            hi = tx->is_signed ? ((l0_wide)1 << (tx->w - 1)) - 1 : ((l0_wide)1 << tx->w) - 1;
+        }
+        int64_t *bacc = malloc((size_t)L->n_out * sizeof *bacc);
+        if (!bacc) return l0_err_set(err, "out of memory");
+        const int64_t *b = l0_golden_biases(g, k);
+        for (int j = 0; j < L->n_out; j++) {
+            int o;
+            bacc[j] = l0_fx_cast(&L->t_b, b[j], &L->t_acc, &o);
+        }
+        l0_cmvm_spec s = {.n_in = L->n_in,
+                          .n_out = L->n_out,
+                          .w = l0_golden_weights(g, k),
+                          .bias = bacc,
+                          .t_x = *tx,
+                          .t_w = L->t_w,
+                          .t_acc = L->t_acc,
+                          .t_res = L->t_res,
+                          .relu = L->relu,
+                          .x_lo = lo,
+                          .x_hi = hi,
+                          .reg_every = c->reg_every};
+        out[k] = l0_cmvm_build(&s, err);
+        free(bacc);
+        if (!out[k]) {
+            char msg[sizeof err->msg];
+            snprintf(msg, sizeof msg, "%s", err->msg);
+            return l0_err_set(err, "%s layer %d: %s", k < m->n_phi ? "phi" : "rho",
+                              k < m->n_phi ? k : k - m->n_phi, msg);
+        }
+        l0_cmvm_out_range(out[k], &lo, &hi);
+    }
+    return 0;
+}
+
+static void free_cmvm(l0_cmvm **v, int n) {
+    for (int k = 0; k < n; k++) l0_cmvm_free(v[k]);
+}
+
+int l0_rtl_prepare(l0_rtl_cfg *c, const l0_golden *g, l0_err *err) {
+    if (l0_rtl_cfg_check(c, err)) return -1;
+    c->prepared = 0;
+    if (c->arch != L0_RTL_ARCH_CMVM) return 0;
+    const l0_model *m = l0_golden_model(g);
+    if (m->cells_max % c->lanes)
+        return l0_err_set(err,
+                          "--lanes %d does not divide the model's cells_max %d: the cmvm engine "
+                          "takes whole beats of lanes (choose a divisor of %d)",
+                          c->lanes, m->cells_max, m->cells_max);
+    l0_cmvm *v[2 * L0_MODEL_LAYERS_MAX];
+    int n = l0_model_n_layers(m);
+    if (build_cmvm(g, c, v, err)) {
+        free_cmvm(v, n);
+        return -1;
+    }
+    for (int k = 0; k < n; k++) c->layer_depth[k] = l0_cmvm_depth(v[k]);
+    free_cmvm(v, n);
+    c->prepared = 1;
+    return 0;
+}
+
+int l0_rtl_prepare_model(l0_rtl_cfg *c, const l0_model *m, l0_err *err) {
+    if (c->arch != L0_RTL_ARCH_CMVM) return l0_rtl_prepare(c, NULL, err);
+    l0_golden *g = l0_golden_create(m, err);
+    int rc = g ? l0_rtl_prepare(c, g, err) : -1;
+    l0_golden_free(g);
+    return rc;
+}
+
+int l0_rtl_layer_depth(const l0_model *m, const l0_rtl_cfg *c, int k) {
+    if (c->arch != L0_RTL_ARCH_CMVM)
+        return l0_rtl_dense_depth(l0_model_layer_c(m, k)->n_in, c->reg_every);
+    if (c->prepared) return c->layer_depth[k];
+    l0_rtl_cfg p = *c;
+    l0_err err;
+    l0_golden *g = l0_golden_create(m, &err);
+    int d = (g && !l0_rtl_prepare(&p, g, &err)) ? p.layer_depth[k] : -1;
+    l0_golden_free(g);
+    return d;
+}
+
 int l0_rtl_depth(const l0_model *m, const l0_rtl_cfg *c) {
-    int d = l0_rtl_ksum_depth(c);
-    for (int k = 0; k < l0_model_n_layers(m); k++)
-        d += l0_rtl_dense_depth(l0_model_layer_c(m, k)->n_in, c->reg_every);
+    l0_rtl_cfg p = *c;
+    if (c->arch == L0_RTL_ARCH_CMVM && !c->prepared) {
+        l0_err err;
+        l0_golden *g = l0_golden_create(m, &err);
+        int bad = !g || l0_rtl_prepare(&p, g, &err);
+        l0_golden_free(g);
+        if (bad) return -1;
+    }
+    int d = l0_rtl_ksum_depth(&p);
+    for (int k = 0; k < l0_model_n_layers(m); k++) d += l0_rtl_layer_depth(m, &p, k);
     return d;
 }
 
@@ -83,8 +200,49 @@ static const l0_fx_type *input_type(const l0_model *m, int k) {
     return &l0_model_layer_c(m, k - 1)->t_res;
 }
 
+static void layer_name(const l0_model *m, int k, char *buf, size_t n) {
+    snprintf(buf, n, "%s%d", k < m->n_phi ? "phi" : "rho", k < m->n_phi ? k : k - m->n_phi);
+}
+
+/* cmvm: the network as a chain of the generated layer modules l0_layer_NAME. */
+static void write_net_cmvm(FILE *f, const l0_model *m, const l0_rtl_cfg *c, int rho) {
+    int k0 = rho ? m->n_phi : 0, k1 = rho ? l0_model_n_layers(m) : m->n_phi;
+    const l0_layer *first = l0_model_layer_c(m, k0), *last = l0_model_layer_c(m, k1 - 1);
+    const l0_fx_type *tin = input_type(m, k0);
+    const char *name = rho ? "l0_rho_net" : "l0_phi_net";
+    fprintf(f,
+            "// %s: the %s network, %d multiplier-free layer%s (l0_layer_*.v), a register every\n"
+            "// %d adder levels.\nmodule %s (\n  input  wire clk_i,\n",
+            name, rho ? "rho (F)" : "phi", k1 - k0, k1 - k0 > 1 ? "s" : "", c->reg_every, name);
+    fprintf(f, "  input  wire [%d:0] x_i,  // %d x %d bits\n", first->n_in * tin->w - 1,
+            first->n_in, tin->w);
+    fprintf(f, "  output wire [%d:0] y_o   // %d x %d bits\n);\n", last->n_out * last->t_res.w - 1,
+            last->n_out, last->t_res.w);
+    for (int k = k0; k < k1; k++) {
+        const l0_layer *L = l0_model_layer_c(m, k);
+        int idx = k - k0;
+        char ln[16];
+        layer_name(m, k, ln, sizeof ln);
+        if (k + 1 < k1) fprintf(f, "  wire [%d:0] a%d;\n", L->n_out * L->t_res.w - 1, idx);
+        fprintf(f, "  l0_layer_%s u_%s%d (\n      .clk_i(clk_i),\n", ln, rho ? "rho" : "phi", idx);
+        if (idx == 0)
+            fprintf(f, "      .x_i(x_i),\n");
+        else
+            fprintf(f, "      .x_i(a%d),\n", idx - 1);
+        if (k + 1 < k1)
+            fprintf(f, "      .y_o(a%d)\n  );\n", idx);
+        else
+            fprintf(f, "      .y_o(y_o)\n  );\n");
+    }
+    fprintf(f, "endmodule\n\n");
+}
+
 static void write_net(FILE *f, const l0_golden *g, const l0_rtl_cfg *c, int rho) {
     const l0_model *m = l0_golden_model(g);
+    if (c->arch == L0_RTL_ARCH_CMVM) {
+        write_net_cmvm(f, m, c, rho);
+        return;
+    }
     int k0 = rho ? m->n_phi : 0, k1 = rho ? l0_model_n_layers(m) : m->n_phi;
     const l0_layer *first = l0_model_layer_c(m, k0), *last = l0_model_layer_c(m, k1 - 1);
     const l0_fx_type *tin = input_type(m, k0);
@@ -143,8 +301,8 @@ static void write_params(FILE *f, const l0_golden *g, const l0_rtl_cfg *c, const
     const l0_model *m = l0_golden_model(g);
     const l0_fx_type *tl = &m->phi[m->n_phi - 1].t_res, *to = &m->rho[m->n_rho - 1].t_res;
     int dphi = 0, drho = 0;
-    for (int k = 0; k < m->n_phi; k++) dphi += l0_rtl_dense_depth(m->phi[k].n_in, c->reg_every);
-    for (int k = 0; k < m->n_rho; k++) drho += l0_rtl_dense_depth(m->rho[k].n_in, c->reg_every);
+    for (int k = 0; k < m->n_phi; k++) dphi += l0_rtl_layer_depth(m, c, k);
+    for (int k = 0; k < m->n_rho; k++) drho += l0_rtl_layer_depth(m, c, m->n_phi + k);
     char tin[64], tks[64], tout[64], tphi[64];
     l0_fx_type_str(&m->t_in, tin, sizeof tin);
     l0_fx_type_str(&m->t_ksum, tks, sizeof tks);
@@ -214,18 +372,42 @@ static void write_cfg_h(FILE *f, const l0_golden *g, const l0_rtl_cfg *c, const 
     fprintf(f, "#define L0_ENGINE_DEPTH %d\n#define L0_ENGINE_CELLS_MAX %d\n", l0_rtl_depth(m, c),
             m->cells_max);
     fprintf(f, "#define L0_ENGINE_REG_EVERY %d\n", c->reg_every);
+    fprintf(f, "#define L0_ENGINE_ARCH %d /* %s */\n", c->arch, l0_rtl_arch_name(c->arch));
     fprintf(f, "#define L0_ENGINE_HASH 0x%016llxULL\n", (unsigned long long)l0_rtl_hash(g, c));
 }
 
-uint64_t l0_rtl_hash(const l0_golden *g, const l0_rtl_cfg *c) {
+/* One layer's module (cmvm), as written to l0_layer_NAME.v. */
+static void write_layer(FILE *f, const l0_model *m, const l0_cmvm *v, int k) {
+    char ln[16], mod[32];
+    layer_name(m, k, ln, sizeof ln);
+    snprintf(mod, sizeof mod, "l0_layer_%s", ln);
+    l0_cmvm_write_verilog(v, f, mod);
+}
+
+uint64_t l0_rtl_hash(const l0_golden *g, const l0_rtl_cfg *c0) {
+    const l0_model *m = l0_golden_model(g);
+    l0_rtl_cfg cc = *c0, *c = &cc;
+    l0_err err;
+    l0_cmvm *v[2 * L0_MODEL_LAYERS_MAX] = {0};
+    int n = l0_model_n_layers(m);
+    if (c->arch == L0_RTL_ARCH_CMVM && (l0_rtl_prepare(c, g, &err) || build_cmvm(g, c, v, &err))) {
+        free_cmvm(v, n);
+        return 0;
+    }
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    if (!f) return 0;
+    if (!f) {
+        free_cmvm(v, n);
+        return 0;
+    }
     write_params(f, g, c, "-");
     write_net(f, g, c, 0);
     write_net(f, g, c, 1);
+    if (c->arch == L0_RTL_ARCH_CMVM)
+        for (int k = 0; k < n; k++) write_layer(f, m, v[k], k);
     fclose(f);
+    free_cmvm(v, n);
     uint64_t h = 1469598103934665603ULL; /* FNV-1a */
     for (size_t i = 0; i < len; i++) {
         h ^= (unsigned char)buf[i];
@@ -235,10 +417,53 @@ uint64_t l0_rtl_hash(const l0_golden *g, const l0_rtl_cfg *c) {
     return h;
 }
 
+/* layers.json: every Dense layer's quantized constants and types, for tools outside l0sim
+ * (scripts/crosscheck-da4ml builds the same layers in da4ml from it). */
+static void write_layers_json(FILE *f, const l0_golden *g, const l0_rtl_cfg *c,
+                              const char *origin) {
+    const l0_model *m = l0_golden_model(g);
+    fprintf(f, "{\"format\": \"l0sim-layers\", \"origin\": \"");
+    for (const char *p = origin; *p; p++) fprintf(f, (*p == '"' || *p == '\\') ? "\\%c" : "%c", *p);
+    fprintf(f, "\", \"model\": \"%s\", \"arch\": \"%s\", \"reg_every\": %d, \"layers\": [\n",
+            m->name, l0_rtl_arch_name(c->arch), c->reg_every);
+    int n = l0_model_n_layers(m);
+    for (int k = 0; k < n; k++) {
+        const l0_layer *L = l0_model_layer_c(m, k);
+        char ln[16], tx[64], tw[64], ta[64], tr[64];
+        layer_name(m, k, ln, sizeof ln);
+        l0_fx_type_str(input_type(m, k), tx, sizeof tx);
+        l0_fx_type_str(&L->t_w, tw, sizeof tw);
+        l0_fx_type_str(&L->t_acc, ta, sizeof ta);
+        l0_fx_type_str(&L->t_res, tr, sizeof tr);
+        fprintf(
+            f,
+            "  {\"name\": \"%s\", \"module\": \"l0_layer_%s\", \"n_in\": %d, \"n_out\": %d, "
+            "\"input_type\": \"%s\", \"weight_type\": \"%s\", \"accum_type\": \"%s\", "
+            "\"result_type\": \"%s\", \"relu\": %s, \"depth_clocks\": %d,\n   \"weights_raw\": [",
+            ln, ln, L->n_in, L->n_out, tx, tw, ta, tr, L->relu ? "true" : "false",
+            l0_rtl_layer_depth(m, c, k));
+        const int64_t *w = l0_golden_weights(g, k), *b = l0_golden_biases(g, k);
+        for (int j = 0; j < L->n_out; j++) {
+            fprintf(f, "%s[", j ? ", " : "");
+            for (int i = 0; i < L->n_in; i++)
+                fprintf(f, "%s%lld", i ? ", " : "", (long long)w[(size_t)j * L->n_in + i]);
+            fprintf(f, "]");
+        }
+        fprintf(f, "],\n   \"bias_raw\": [");
+        for (int j = 0; j < L->n_out; j++) {
+            int o;
+            fprintf(f, "%s%lld", j ? ", " : "",
+                    (long long)l0_fx_cast(&L->t_b, b[j], &L->t_acc, &o));
+        }
+        fprintf(f, "]}%s\n", k + 1 < n ? "," : "");
+    }
+    fprintf(f, "]}\n");
+}
+
 /* Write one generated file; an identical file already there is left alone (its time stamp too,
  * so the build does not re-verilate for nothing). */
 static int write_file(const char *dir, const char *name, const l0_golden *g, const l0_rtl_cfg *c,
-                      const char *origin, int which, l0_err *err) {
+                      const char *origin, int which, const l0_cmvm *v, int k, l0_err *err) {
     char path[4096];
     if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
         return l0_err_set(err, "%s: path too long", dir);
@@ -250,6 +475,13 @@ static int write_file(const char *dir, const char *name, const l0_golden *g, con
         write_params(f, g, c, origin);
     } else if (which == 3) {
         write_cfg_h(f, g, c, origin);
+    } else if (which == 4) {
+        fprintf(f, "// Generated by l0sim export-rtl from %s; do not edit.\n", origin);
+        fprintf(f, "`default_nettype none\n\n");
+        write_layer(f, l0_golden_model(g), v, k);
+        fprintf(f, "\n`default_nettype wire\n");
+    } else if (which == 5) {
+        write_layers_json(f, g, c, origin);
     } else {
         fprintf(f, "// Generated by l0sim export-rtl from %s; do not edit.\n", origin);
         fprintf(f, "`default_nettype none\n\n");
@@ -270,14 +502,57 @@ static int write_file(const char *dir, const char *name, const l0_golden *g, con
     return rc;
 }
 
-int l0_rtl_export(const l0_golden *g, const l0_rtl_cfg *c, const char *origin, const char *dir,
+int l0_rtl_export(const l0_golden *g, const l0_rtl_cfg *c0, const char *origin, const char *dir,
                   l0_err *err) {
-    if (l0_rtl_cfg_check(c, err)) return -1;
+    l0_rtl_cfg cc = *c0, *c = &cc;
+    if (l0_rtl_prepare(c, g, err)) return -1;
     if (l0_mkdir_p(dir, err)) return -1;
-    if (write_file(dir, "l0_model_params.vh", g, c, origin, 0, err)) return -1;
-    if (write_file(dir, "l0_engine_cfg.h", g, c, origin, 3, err)) return -1;
-    if (write_file(dir, "l0_phi_net.v", g, c, origin, 1, err)) return -1;
-    return write_file(dir, "l0_rho_net.v", g, c, origin, 2, err);
+    if (write_file(dir, "l0_model_params.vh", g, c, origin, 0, NULL, 0, err)) return -1;
+    if (write_file(dir, "l0_engine_cfg.h", g, c, origin, 3, NULL, 0, err)) return -1;
+    if (write_file(dir, "l0_phi_net.v", g, c, origin, 1, NULL, 0, err)) return -1;
+    if (write_file(dir, "l0_rho_net.v", g, c, origin, 2, NULL, 0, err)) return -1;
+    if (c->arch != L0_RTL_ARCH_CMVM) return 0;
+    const l0_model *m = l0_golden_model(g);
+    int n = l0_model_n_layers(m), rc = 0;
+    l0_cmvm *v[2 * L0_MODEL_LAYERS_MAX] = {0};
+    if (build_cmvm(g, c, v, err)) rc = -1;
+    for (int k = 0; k < n && !rc; k++) {
+        char ln[16], fn[48];
+        layer_name(m, k, ln, sizeof ln);
+        snprintf(fn, sizeof fn, "l0_layer_%s.v", ln);
+        rc = write_file(dir, fn, g, c, origin, 4, v[k], k, err);
+    }
+    free_cmvm(v, n);
+    if (!rc) rc = write_file(dir, "layers.json", g, c, origin, 5, NULL, 0, err);
+    return rc;
+}
+
+int l0_rtl_layer_stats(const l0_golden *g, const l0_rtl_cfg *c0, l0_rtl_layer_info *out,
+                       l0_err *err) {
+    const l0_model *m = l0_golden_model(g);
+    l0_rtl_cfg cc = *c0, *c = &cc;
+    cc.arch = L0_RTL_ARCH_CMVM;
+    if (l0_rtl_cfg_check(c, err)) return -1;
+    int n = l0_model_n_layers(m);
+    l0_cmvm *v[2 * L0_MODEL_LAYERS_MAX] = {0};
+    if (build_cmvm(g, c, v, err)) {
+        free_cmvm(v, n);
+        return -1;
+    }
+    for (int k = 0; k < n; k++) {
+        l0_cmvm_stats st;
+        l0_cmvm_stats_get(v[k], &st);
+        layer_name(m, k, out[k].name, sizeof out[k].name);
+        out[k].digits = st.digits;
+        out[k].zero_w = st.zero_w;
+        out[k].adders = st.adders;
+        out[k].shared = st.shared;
+        out[k].adder_bits = st.adder_bits;
+        out[k].levels = st.levels;
+        out[k].depth = l0_cmvm_depth(v[k]);
+    }
+    free_cmvm(v, n);
+    return n;
 }
 
 /* --- GTKWave save file ----------------------------------------------------------------------- */

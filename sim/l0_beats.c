@@ -18,7 +18,7 @@ int l0_beats_from_cluster(const l0_model *m, int lanes, const l0_cluster *c, uin
         for (int l = 0; l < lanes; l++) {
             int k = b * lanes + l;
             if (k >= used) continue;
-            bt->lane_valid |= 1u << l;
+            bt->lane_valid |= UINT64_C(1) << l;
             l0_model_features(m, c, k, feat);
             for (int f = 0; f < m->n_feat; f++) {
                 int o;

@@ -37,7 +37,7 @@ template <std::size_t N> void put_bits(VlWide<N> &port, int lo, int n, uint64_t 
 const l0_rtl_engine_info INFO = {L0_ENGINE_MODEL_PATH, L0_ENGINE_LANES, L0_ENGINE_NFEAT,
                                  L0_ENGINE_XW,         L0_ENGINE_TAGW,  L0_ENGINE_OW,
                                  L0_ENGINE_OSIGNED,    L0_ENGINE_DEPTH, L0_ENGINE_CELLS_MAX,
-                                 L0_ENGINE_REG_EVERY,  L0_ENGINE_HASH};
+                                 L0_ENGINE_REG_EVERY,  L0_ENGINE_HASH,  L0_ENGINE_ARCH};
 } // namespace
 
 struct l0_rtl_engine {
@@ -89,7 +89,8 @@ void l0_rtl_engine_drive(l0_rtl_engine *e, const l0_rtl_beat *b) {
     t->valid_i = b->valid ? 1 : 0;
     t->first_i = b->first ? 1 : 0;
     t->last_i = b->last ? 1 : 0;
-    t->lane_valid_i = b->lane_valid & ((1u << L0_ENGINE_LANES) - 1);
+    t->lane_valid_i = b->lane_valid &
+                      (L0_ENGINE_LANES >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << L0_ENGINE_LANES) - 1);
     t->tag_i = b->tag & (uint32_t)((1ULL << L0_ENGINE_TAGW) - 1);
     for (int l = 0; l < L0_ENGINE_LANES; l++)
         for (int f = 0; f < L0_ENGINE_NFEAT; f++)

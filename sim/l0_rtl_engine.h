@@ -13,24 +13,26 @@
 #include <stdint.h>
 
 #include "l0_err.h"
+#include "l0_rtl.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define L0_RTL_LANES_MAX 16
+#define L0_RTL_LANES_MAX L0_RTL_LANES_LIMIT
 #define L0_RTL_FEAT_MAX 8
 
 typedef struct l0_rtl_engine_info {
     const char *model_path; /* the model file the engine was built from */
     int lanes, n_feat, xw, tag_w, ow, o_signed, depth, cells_max, reg_every;
     unsigned long long hash; /* l0_rtl_hash() of the model and configuration built */
+    int arch;                /* L0_RTL_ARCH_MULT or L0_RTL_ARCH_CMVM */
 } l0_rtl_engine_info;
 
 /* One beat: up to `lanes` cells of one cluster. */
 typedef struct l0_rtl_beat {
     int valid, first, last;
-    uint32_t lane_valid;                              /* bit l: lane l holds a real cell */
+    uint64_t lane_valid;                              /* bit l: lane l holds a real cell */
     int64_t feat[L0_RTL_LANES_MAX * L0_RTL_FEAT_MAX]; /* input_t raws, lane-major */
     uint32_t tag;
 } l0_rtl_beat;
@@ -38,6 +40,15 @@ typedef struct l0_rtl_beat {
 typedef struct l0_rtl_engine l0_rtl_engine;
 
 const l0_rtl_engine_info *l0_rtl_engine_info_get(void);
+
+/* The configuration the engine was built with (not prepared: see l0_rtl_prepare). */
+static inline void l0_rtl_cfg_of_engine(const l0_rtl_engine_info *info, l0_rtl_cfg *c) {
+    l0_rtl_cfg_default(c);
+    c->lanes = info->lanes;
+    c->reg_every = info->reg_every;
+    c->tag_w = info->tag_w;
+    c->arch = info->arch;
+}
 
 l0_rtl_engine *l0_rtl_engine_create(l0_err *err);
 void l0_rtl_engine_destroy(l0_rtl_engine *e);

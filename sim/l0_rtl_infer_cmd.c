@@ -89,7 +89,8 @@ int l0_cmd_rtl_infer(int argc, char **argv) {
     l0_rtl_engine *e = NULL;
     l0_cliter *it = NULL;
     l0_ofile *of = NULL;
-    l0_rtl_cfg rcf = {info->lanes, info->reg_every, info->tag_w};
+    l0_rtl_cfg rcf;
+    l0_rtl_cfg_of_engine(info, &rcf);
     if (!(g = l0_golden_create(&m, &err))) {
         l0_cli_error(CMD, "%s: %s", mpath, err.msg);
         goto done;

@@ -238,7 +238,7 @@ static void make_beat(const run *R, const rcl *c, int b, uint32_t tag, l0_rtl_be
     for (int l = 0; l < L; l++) {
         int k = b * L + l;
         if (k >= c->n) continue;
-        bt->lane_valid |= 1u << l;
+        bt->lane_valid |= UINT64_C(1) << l;
         memcpy(&bt->feat[l * nf], &c->feat[k * nf], (size_t)nf * sizeof(int64_t));
     }
 }
@@ -529,7 +529,12 @@ static int run_setup(run *R, const l0_stream_cfg *cfg, const l0_model *m, l0_gol
     R->cfg = *cfg;
     R->m = m;
     R->g = g;
-    R->rc = (l0_rtl_cfg){info->lanes, info->reg_every, info->tag_w};
+    l0_rtl_cfg_of_engine(info, &R->rc);
+    l0_err perr;
+    if (l0_rtl_prepare(&R->rc, g, &perr)) { /* the cmvm layers' depths, once */
+        fprintf(stderr, "l0sim run: %s\n", perr.msg);
+        return -1;
+    }
     R->tag_mask = (uint32_t)((1ULL << info->tag_w) - 1);
     R->wave_node = -1;
     R->nodes = xcalloc((size_t)cfg->nodes, sizeof *R->nodes);
@@ -602,7 +607,8 @@ static int waves_pass(const l0_stream_cfg *cfg0, const run_opts *o, const l0_mod
     if (!rc) {
         char abs_fst[PATH_MAX];
         if (!realpath(fst, abs_fst)) snprintf(abs_fst, sizeof abs_fst, "%s", fst);
-        l0_rtl_cfg rcf = {info->lanes, info->reg_every, info->tag_w};
+        l0_rtl_cfg rcf;
+        l0_rtl_cfg_of_engine(info, &rcf);
         if (l0_rtl_write_gtkw(m, &rcf, abs_fst, gtkw, &err))
             rc = l0_cli_error("run", "%s", err.msg);
         else
@@ -785,7 +791,8 @@ int l0_cmd_run(int argc, char **argv) {
         goto done;
     }
     {
-        l0_rtl_cfg rcf = {info->lanes, info->reg_every, info->tag_w};
+        l0_rtl_cfg rcf;
+        l0_rtl_cfg_of_engine(info, &rcf);
         if (l0_rtl_hash(g, &rcf) != info->hash && !o.unchecked) {
             rc = l0_cli_error("run",
                               "%s: not the model this l0sim's engine was built from (%s); rebuild "

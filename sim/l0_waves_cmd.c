@@ -112,7 +112,8 @@ int l0_cmd_waves(int argc, char **argv) {
     l0_err err;
     l0_model m;
     if (l0_model_load(info->model_path, &m, &err)) return l0_cli_error("waves", "%s", err.msg);
-    l0_rtl_cfg cfg = {info->lanes, info->reg_every, info->tag_w};
+    l0_rtl_cfg cfg;
+    l0_rtl_cfg_of_engine(info, &cfg);
     int rc = L0_EXIT_USAGE;
     l0_golden *g = NULL;
     l0_rtl_engine *e = NULL;

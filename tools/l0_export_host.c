@@ -1,4 +1,4 @@
-/* l0_export_host MODEL OUTDIR LANES REG_EVERY TAG_BITS: the build's configure-time twin of
+/* l0_export_host MODEL OUTDIR LANES REG_EVERY TAG_BITS [ARCH]: the build's configure-time twin of
  * `l0sim export-rtl` (same code, model/l0_rtl.c), compiled and run by CMake before verilate()
  * (cmake/L0Engine.cmake). */
 #include <stdio.h>
@@ -7,11 +7,16 @@
 #include "l0_rtl.h"
 
 int main(int argc, char **argv) {
-    if (argc != 6) {
-        fprintf(stderr, "usage: l0_export_host MODEL OUTDIR LANES REG_EVERY TAG_BITS\n");
+    if (argc != 6 && argc != 7) {
+        fprintf(stderr, "usage: l0_export_host MODEL OUTDIR LANES REG_EVERY TAG_BITS [ARCH]\n");
         return 2;
     }
-    l0_rtl_cfg cfg = {atoi(argv[3]), atoi(argv[4]), atoi(argv[5])};
+    l0_rtl_cfg cfg;
+    l0_rtl_cfg_default(&cfg);
+    cfg.lanes = atoi(argv[3]);
+    cfg.reg_every = atoi(argv[4]);
+    cfg.tag_w = atoi(argv[5]);
+    cfg.arch = argc == 7 ? l0_rtl_arch_parse(argv[6]) : L0_RTL_ARCH_MULT;
     l0_err err;
     l0_model m;
     if (l0_model_load(argv[1], &m, &err)) {

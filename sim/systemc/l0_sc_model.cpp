@@ -399,7 +399,11 @@ class System : public sc_module {
 } // namespace
 
 int latency_clocks(const Setup &s, int n) {
-    l0_rtl_cfg rc = {s.cfg.lanes, s.cfg.reg_every, s.tag_w};
+    l0_rtl_cfg rc;
+    l0_rtl_cfg_default(&rc);
+    rc.lanes = s.cfg.lanes;
+    rc.reg_every = s.cfg.reg_every;
+    rc.tag_w = s.tag_w;
     return l0_rtl_latency(s.m, &rc, n);
 }
 

@@ -59,9 +59,9 @@ long rtlv_run_icarus(const rtlv_set *s, const l0_rtl_engine_info *info, const ch
         l0_err_set(err, "%s: cannot write the test bench", tb);
         goto done;
     }
-    int k =
-        snprintf(cmd, sizeof cmd, "%s -g2005 -Wall -I%s -o %s %s %s/l0_phi_net.v %s/l0_rho_net.v",
-                 iverilog, gen_dir, vvp, tb, gen_dir, gen_dir);
+    int k = snprintf(cmd, sizeof cmd,
+                     "%s -g2005 -Wall -I%s -y%s -o %s %s %s/l0_phi_net.v %s/l0_rho_net.v", iverilog,
+                     gen_dir, gen_dir, vvp, tb, gen_dir, gen_dir);
     for (size_t i = 0; i < sizeof RTL_FILES / sizeof RTL_FILES[0]; i++)
         k += snprintf(cmd + k, sizeof cmd - (size_t)k, " %s/%s", rtl_dir, RTL_FILES[i]);
     snprintf(cmd + k, sizeof cmd - (size_t)k, " 2>%s/iverilog.log", dir);

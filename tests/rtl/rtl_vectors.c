@@ -77,7 +77,7 @@ static int build(const l0_model *m, const l0_rtl_cfg *cfg, const l0_cluster *cls
             for (int l = 0; l < lanes; l++) {
                 int k = b * lanes + l;
                 if (k >= used) continue;
-                bt->lane_valid |= 1u << l;
+                bt->lane_valid |= UINT64_C(1) << l;
                 l0_model_features(m, cl, k, feat);
                 for (int f = 0; f < m->n_feat; f++) {
                     int o;

@@ -17,7 +17,12 @@ int main(int argc, char **argv) {
         fprintf(stderr, "test_rtl_engine: %s\n", err.msg);
         return 1;
     }
-    l0_rtl_cfg cfg = {info->lanes, info->reg_every, info->tag_w};
+    l0_rtl_cfg cfg;
+    l0_rtl_cfg_of_engine(info, &cfg);
+    if (l0_rtl_prepare_model(&cfg, &m, &err)) {
+        fprintf(stderr, "test_rtl_engine: %s\n", err.msg);
+        return 1;
+    }
     if (l0_rtl_depth(&m, &cfg) != info->depth) {
         fprintf(stderr, "test_rtl_engine: the engine's depth %d differs from the formula's %d\n",
                 info->depth, l0_rtl_depth(&m, &cfg));

@@ -16,7 +16,12 @@ int main(int argc, char **argv) {
         fprintf(stderr, "test_rtl_icarus: %s\n", err.msg);
         return 1;
     }
-    l0_rtl_cfg cfg = {info->lanes, info->reg_every, info->tag_w};
+    l0_rtl_cfg cfg;
+    l0_rtl_cfg_of_engine(info, &cfg);
+    if (l0_rtl_prepare_model(&cfg, &m, &err)) {
+        fprintf(stderr, "test_rtl_icarus: %s\n", err.msg);
+        return 1;
+    }
     rtlv_set s;
     l0_rtl_engine *e = l0_rtl_engine_create(&err);
     if (!e || rtlv_make(&m, &cfg, n, 77, &s, &err)) {

@@ -121,7 +121,10 @@ struct Run {
         s.cfg.min_et = 0;
         s.m = &m;
         s.g = g;
-        l0_rtl_cfg rc = {L, s.cfg.reg_every, 16};
+        l0_rtl_cfg rc;
+        l0_rtl_cfg_default(&rc);
+        rc.lanes = L;
+        rc.reg_every = s.cfg.reg_every;
         D = l0_rtl_depth(&m, &rc);
         l0_stream_report_init(&rep, "test", &s.cfg, "", "", "");
     }
