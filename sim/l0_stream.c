@@ -10,6 +10,7 @@
 #include "l0_cli.h"
 #include "l0_ofile.h"
 #include "l0_plot.h"
+#include "l0_rtl.h"
 
 #define REPORT_FORMAT "l0sim-stream-report"
 #define REPORT_VERSION 1
@@ -62,7 +63,8 @@ int l0_stream_cfg_check(const l0_stream_cfg *c, const l0_model *m, l0_err *err) 
                           c->cells, m->cells_max);
     if (c->engines < 1 || c->engines > L0_STREAM_ENGINES_MAX)
         return l0_err_set(err, "--engines must be 1..%d", L0_STREAM_ENGINES_MAX);
-    if (c->lanes < 1 || c->lanes > 16) return l0_err_set(err, "--lanes must be 1..16");
+    if (c->lanes < 1 || c->lanes > L0_RTL_LANES_LIMIT)
+        return l0_err_set(err, "--lanes must be 1..%d", L0_RTL_LANES_LIMIT);
     if (c->reg_every < 0 || c->reg_every > 8) return l0_err_set(err, "--reg-every must be 0..8");
     if (c->fifo_depth < 1) return l0_err_set(err, "--fifo-depth must be at least 1");
     if (c->link_cells < 1 || c->link_cells > 1024)
@@ -158,7 +160,7 @@ int l0_stream_cfg_option(l0_stream_cfg *c, const char *name, const char *v, l0_e
     }
     if (!strcmp(name, "engines"))
         return opt_int(name, v, 1, L0_STREAM_ENGINES_MAX, &c->engines, err);
-    if (!strcmp(name, "lanes")) return opt_int(name, v, 1, 16, &c->lanes, err);
+    if (!strcmp(name, "lanes")) return opt_int(name, v, 1, L0_RTL_LANES_LIMIT, &c->lanes, err);
     if (!strcmp(name, "reg-every")) return opt_int(name, v, 0, 8, &c->reg_every, err);
     if (!strcmp(name, "fifo-depth")) return opt_int(name, v, 1, 1 << 24, &c->fifo_depth, err);
     if (!strcmp(name, "link-cells")) return opt_int(name, v, 1, 1024, &c->link_cells, err);
