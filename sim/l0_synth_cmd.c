@@ -242,22 +242,28 @@ static int write_reports(const variant *v, int n, const char *out, const char *f
     f = l0_ofile_open(dat, err);
     if (!f) return -1;
     fp = l0_ofile_fp(f);
-    for (int i = 0; i < n; i++)
-        fprintf(fp, "%.3f %.1f %.4f \"%s L%d\" %d\n", v[i].sc.lut / 1000.0, v[i].ns32,
-                isfinite(v[i].iqr) ? v[i].iqr : 0.0, l0_rtl_arch_name(v[i].arch), v[i].lanes,
-                v[i].pareto);
+    for (int i = 0; i < n; i++) {
+        char label[64];
+        int k = snprintf(label, sizeof label, "%s L%d", l0_rtl_arch_name(v[i].arch), v[i].lanes);
+        if (v[i].sc.dsp) snprintf(label + k, sizeof label - (size_t)k, ", %ld DSP", v[i].sc.dsp);
+        fprintf(fp, "%.3f %.1f %.4f \"%s\" %d\n", v[i].sc.lut / 1000.0, v[i].ns32,
+                isfinite(v[i].iqr) ? v[i].iqr : 0.0, label, v[i].pareto);
+    }
     if (l0_ofile_commit(f, err)) return -1;
+    int have_iqr = 0;
+    for (int i = 0; i < n; i++) have_iqr |= isfinite(v[i].iqr);
     char script[8192];
     snprintf(script, sizeof script,
-             "set title 'l0sim synth: 32-cell latency against logic (Yosys synth_xilinx)'\n"
+             "set termoption noenhanced\n"
+             "set title 'l0sim synth: 32-cell latency against logic (Yosys synth_xilinx, %s)'\n"
              "set xlabel 'LUTs (thousands)'\nset ylabel 'latency of a 32-cell cluster (ns)'\n"
-             "set grid\nset key top right\nset cblabel 'resolution IQR/median'\n"
-             "set palette defined (0 'blue', 1 'green', 2 'red')\n"
-             "plot '%s' using 1:2:3 with points pt 7 ps 2 palette title 'variant', "
+             "set grid\nset key top right\nset cblabel 'resolution IQR/median (--data)'\n"
+             "set palette defined (0 'blue', 1 'green', 2 'red')\n%s"
+             "plot '%s' using 1:2:3 with points pt 7 ps 2 %s title 'variant', "
              "'' using 1:($5 > 0 ? $2 : 1/0) with points pt 6 ps 3.5 lc 'black' "
              "title 'Pareto front', "
              "'' using 1:2:4 with labels offset 0,1.2 font ',8' notitle\n",
-             dat);
+             family, have_iqr ? "" : "unset colorbox\n", dat, have_iqr ? "palette" : "lc 'blue'");
     snprintf(png, sizeof png, "%s/pareto.png", out);
     return l0_plot_png(png, 900, 600, script, err);
 }
