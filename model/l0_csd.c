@@ -19,6 +19,16 @@ int l0_csd(int64_t v, int *pos, int *sign) {
     return n;
 }
 
+int64_t l0_csd_truncate(int64_t v, int d) {
+    int pos[L0_CSD_MAX], sign[L0_CSD_MAX];
+    int n = l0_csd(v, pos, sign);
+    if (d >= n) return v;
+    uint64_t r = 0; /* modular: the kept digits' sum fits int64 whenever v does */
+    for (int k = n - (d > 0 ? d : 0); k < n; k++)
+        r = sign[k] > 0 ? r + ((uint64_t)1 << pos[k]) : r - ((uint64_t)1 << pos[k]);
+    return (int64_t)r;
+}
+
 int l0_csd_digits(int64_t v) {
     return l0_csd(v, NULL, NULL);
 }

@@ -21,4 +21,8 @@ int l0_csd(int64_t v, int *pos, int *sign);
 /* The number of non-zero CSD digits of v (l0_csd without the digits). */
 int l0_csd_digits(int64_t v);
 
+/* v with only its d most significant non-zero CSD digits kept (d <= 0: 0; d at least the digit
+ * count: v). The result's own CSD is those d digits (still non-adjacent). */
+int64_t l0_csd_truncate(int64_t v, int d);
+
 #endif

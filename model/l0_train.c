@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "l0_csd.h"
 #include "l0_progress.h"
 #include "l0_rng.h"
 #include "l0_stimfile.h"
@@ -265,6 +266,7 @@ struct l0_trainer {
     double *theta; /* the master (float) parameters */
     int n_ws;
     work *ws[SHARDS_MAX];
+    const int8_t *budget[NL]; /* per weight (n_out x n_in): its most CSD digits, or NULL */
 };
 
 static void work_free(work *w) {
@@ -339,8 +341,10 @@ static void trainer_sync(l0_trainer *t) {
                 L->w[(size_t)j * L->n_in + i] = pw[(size_t)i * L->n_out + j];
         if (!t->qat) continue;
         /* exactly as l0_golden_create casts them */
+        const int8_t *bud = t->budget[k];
         for (size_t q = 0; q < nw; q++) {
             if (l0_fx_from_double(L->w[q], &L->t_w, &L->wr[q], NULL) != L0_FX_OK) L->wr[q] = 0;
+            if (bud) L->wr[q] = l0_csd_truncate(L->wr[q], bud[q]);
             L->w[q] = l0_fx_to_double(&L->t_w, L->wr[q]);
         }
         if (L->fastd)
@@ -353,6 +357,12 @@ static void trainer_sync(l0_trainer *t) {
             L->bacc[j] = l0_fx_cast(&L->t_b, braw, &L->t_acc, NULL);
         }
     }
+}
+
+void l0_trainer_set_budget(l0_trainer *t, int layer, const int8_t *budget) {
+    if (layer < 0 || layer >= t->nl) return;
+    t->budget[layer] = budget;
+    trainer_sync(t);
 }
 
 static void theta_to_model(const l0_trainer *t, const double *theta, l0_model *m) {
@@ -838,6 +848,8 @@ int l0_train(l0_model *m, const l0_dataset *ds, const l0_train_cfg *cfg, l0_trai
                           SHARDS_MAX);
     l0_trainer *t = l0_trainer_create(m, cfg->qat, err);
     if (!t) return -1;
+    if (cfg->qat)
+        for (int k = 0; k < t->nl; k++) l0_trainer_set_budget(t, k, cfg->budget[k]);
     size_t np = t->n_params, ntr = ds->n_train;
     double *am = calloc(np, sizeof *am), *av = calloc(np, sizeof *av);
     double *g = malloc(sizeof *g * np), *best = malloc(sizeof *best * np);

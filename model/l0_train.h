@@ -125,6 +125,12 @@ typedef struct l0_trainer l0_trainer;
 l0_trainer *l0_trainer_create(const l0_model *m, bool qat, l0_err *err);
 void l0_trainer_free(l0_trainer *t);
 
+/* QAT with per-weight precision: layer's weight q (n_out x n_in, w[j * n_in + i]) keeps at most
+ * budget[q] non-zero CSD digits of its raw (l0_csd_truncate; 0 prunes it), in the forward pass
+ * and the gradients (the float weights stay the straight-through master copy). NULL: none. The
+ * budget is read, not copied: it must live as long as the trainer uses it. */
+void l0_trainer_set_budget(l0_trainer *t, int layer, const int8_t *budget);
+
 /* The network output (units of target_scale GeV) for cluster i of ds. Float: equal to
  * l0_model_float on the same cluster (the same operations in the same order). QAT: equal to the
  * value l0_golden_run gives. */
@@ -153,6 +159,8 @@ typedef struct l0_train_cfg {
     int shards;       /* shards per mini-batch: part of the recipe (changes the sum order) */
     int threads;      /* threads to run the shards on: never changes the result */
     bool qat;
+    /* QAT: per-weight CSD digit budgets per layer (l0_trainer_set_budget), NULL entries: none */
+    const int8_t *budget[2 * L0_MODEL_LAYERS_MAX];
     FILE *log;     /* a line per epoch, or NULL */
     bool progress; /* an l0_progress line within epochs (when stderr is a terminal) */
 } l0_train_cfg;

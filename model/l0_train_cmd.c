@@ -10,6 +10,7 @@
 #include "l0_cli.h"
 #include "l0_model.h"
 #include "l0_rng.h"
+#include "l0_compress.h"
 #include "l0_train.h"
 
 int l0_cmd_train(int argc, char **argv); /* declared in sim/l0_cmds.h */
@@ -75,6 +76,16 @@ static const char *const TRAIN_HELP =
     "  --qat             train with the precision in the loop (fake quantization with a\n"
     "                    straight-through estimator); needs --init. The saved weights are\n"
     "                    float; use them at the precision they were trained with\n"
+    "  --compress        after training, compress for the multiplier-free engine (QAT, needs\n"
+    "                    --qat): per-weight precision in canonical signed digits and pruning,\n"
+    "                    a round at a time, while the validation loss stays within\n"
+    "                    --max-loss-increase of its start (docs/training.md, \"Compression\")\n"
+    "  --max-loss-increase F  relative, > 0 (default 0.02)\n"
+    "  --compress-rounds N    at most N rounds, 1..100 (default 12)\n"
+    "  --compress-step F      fraction of the remaining digits taken per round, (0, 1]\n"
+    "                    (default 0.3; halved after a round that breaks the constraint)\n"
+    "  --compress-epochs N    QAT epochs after each round, 0..100 (default 2)\n"
+    "  --compress-lanes L     lanes of the LUT estimate the rounds minimise, 1..64 (default 32)\n"
     "  --precision-from MODEL  take every tensor's precision from MODEL (same layer counts)\n"
     "  --input-type T, --weight-type T, --bias-type T, --result-type T, --ksum-type T,\n"
     "  --accum-type T|auto     set that tensor's precision in every layer, e.g.\n"
@@ -95,6 +106,12 @@ static const char *const TRAIN_HELP =
 
 enum {
     OPT_DATA = 256,
+    OPT_COMPRESS,
+    OPT_MAX_LOSS_INC,
+    OPT_COMPRESS_ROUNDS,
+    OPT_COMPRESS_STEP,
+    OPT_COMPRESS_EPOCHS,
+    OPT_COMPRESS_LANES,
     OPT_TRAIN,
     OPT_VAL,
     OPT_VAL_FRAC,
@@ -153,6 +170,8 @@ typedef struct opts {
     bool threads_set, quiet;
     int closure, closure_bins, closure_epochs; /* closure_epochs < 0: --epochs */
     double closure_lo, closure_hi, closure_lr; /* closure_lr 0: --lr */
+    bool compress;
+    l0_compress_cfg ccfg;
 } opts;
 
 static const char *const TYPE_OPTS[6] = {"--input-type",  "--weight-type", "--bias-type",
@@ -224,46 +243,53 @@ static int dbl_opt(const char *opt, const char *s, double lo, double hi, double 
 }
 
 static int parse_opts(int argc, char **argv, opts *o, int *help) {
-    static const struct option lo[] = {{"data", required_argument, 0, OPT_DATA},
-                                       {"train", required_argument, 0, OPT_TRAIN},
-                                       {"val", required_argument, 0, OPT_VAL},
-                                       {"val-frac", required_argument, 0, OPT_VAL_FRAC},
-                                       {"max-clusters", required_argument, 0, OPT_MAX_CLUSTERS},
-                                       {"phi", required_argument, 0, OPT_PHI},
-                                       {"rho", required_argument, 0, OPT_RHO},
-                                       {"cells-max", required_argument, 0, OPT_CELLS_MAX},
-                                       {"name", required_argument, 0, OPT_NAME},
-                                       {"init", required_argument, 0, OPT_INIT},
-                                       {"loss", required_argument, 0, OPT_LOSS},
-                                       {"epochs", required_argument, 0, OPT_EPOCHS},
-                                       {"batch", required_argument, 0, OPT_BATCH},
-                                       {"lr", required_argument, 0, OPT_LR},
-                                       {"lr-factor", required_argument, 0, OPT_LR_FACTOR},
-                                       {"lr-min", required_argument, 0, OPT_LR_MIN},
-                                       {"plateau", required_argument, 0, OPT_PLATEAU},
-                                       {"patience", required_argument, 0, OPT_PATIENCE},
-                                       {"min-delta", required_argument, 0, OPT_MIN_DELTA},
-                                       {"seed", required_argument, 0, OPT_SEED},
-                                       {"shards", required_argument, 0, OPT_SHARDS},
-                                       {"threads", required_argument, 0, OPT_THREADS},
-                                       {"qat", no_argument, 0, OPT_QAT},
-                                       {"precision-from", required_argument, 0, OPT_PREC_FROM},
-                                       {"input-type", required_argument, 0, OPT_T_INPUT},
-                                       {"weight-type", required_argument, 0, OPT_T_WEIGHT},
-                                       {"bias-type", required_argument, 0, OPT_T_BIAS},
-                                       {"result-type", required_argument, 0, OPT_T_RESULT},
-                                       {"ksum-type", required_argument, 0, OPT_T_KSUM},
-                                       {"accum-type", required_argument, 0, OPT_T_ACCUM},
-                                       {"features", required_argument, 0, OPT_FEATURES},
-                                       {"closure", required_argument, 0, OPT_CLOSURE},
-                                       {"closure-bins", required_argument, 0, OPT_CLOSURE_BINS},
-                                       {"closure-epochs", required_argument, 0, OPT_CLOSURE_EPOCHS},
-                                       {"closure-range", required_argument, 0, OPT_CLOSURE_RANGE},
-                                       {"closure-lr", required_argument, 0, OPT_CLOSURE_LR},
-                                       {"output", required_argument, 0, 'o'},
-                                       {"quiet", no_argument, 0, 'q'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
+    static const struct option lo[] = {
+        {"data", required_argument, 0, OPT_DATA},
+        {"train", required_argument, 0, OPT_TRAIN},
+        {"val", required_argument, 0, OPT_VAL},
+        {"val-frac", required_argument, 0, OPT_VAL_FRAC},
+        {"max-clusters", required_argument, 0, OPT_MAX_CLUSTERS},
+        {"phi", required_argument, 0, OPT_PHI},
+        {"rho", required_argument, 0, OPT_RHO},
+        {"cells-max", required_argument, 0, OPT_CELLS_MAX},
+        {"name", required_argument, 0, OPT_NAME},
+        {"init", required_argument, 0, OPT_INIT},
+        {"loss", required_argument, 0, OPT_LOSS},
+        {"epochs", required_argument, 0, OPT_EPOCHS},
+        {"batch", required_argument, 0, OPT_BATCH},
+        {"lr", required_argument, 0, OPT_LR},
+        {"lr-factor", required_argument, 0, OPT_LR_FACTOR},
+        {"lr-min", required_argument, 0, OPT_LR_MIN},
+        {"plateau", required_argument, 0, OPT_PLATEAU},
+        {"patience", required_argument, 0, OPT_PATIENCE},
+        {"min-delta", required_argument, 0, OPT_MIN_DELTA},
+        {"seed", required_argument, 0, OPT_SEED},
+        {"shards", required_argument, 0, OPT_SHARDS},
+        {"threads", required_argument, 0, OPT_THREADS},
+        {"qat", no_argument, 0, OPT_QAT},
+        {"compress", no_argument, 0, OPT_COMPRESS},
+        {"max-loss-increase", required_argument, 0, OPT_MAX_LOSS_INC},
+        {"compress-rounds", required_argument, 0, OPT_COMPRESS_ROUNDS},
+        {"compress-step", required_argument, 0, OPT_COMPRESS_STEP},
+        {"compress-epochs", required_argument, 0, OPT_COMPRESS_EPOCHS},
+        {"compress-lanes", required_argument, 0, OPT_COMPRESS_LANES},
+        {"precision-from", required_argument, 0, OPT_PREC_FROM},
+        {"input-type", required_argument, 0, OPT_T_INPUT},
+        {"weight-type", required_argument, 0, OPT_T_WEIGHT},
+        {"bias-type", required_argument, 0, OPT_T_BIAS},
+        {"result-type", required_argument, 0, OPT_T_RESULT},
+        {"ksum-type", required_argument, 0, OPT_T_KSUM},
+        {"accum-type", required_argument, 0, OPT_T_ACCUM},
+        {"features", required_argument, 0, OPT_FEATURES},
+        {"closure", required_argument, 0, OPT_CLOSURE},
+        {"closure-bins", required_argument, 0, OPT_CLOSURE_BINS},
+        {"closure-epochs", required_argument, 0, OPT_CLOSURE_EPOCHS},
+        {"closure-range", required_argument, 0, OPT_CLOSURE_RANGE},
+        {"closure-lr", required_argument, 0, OPT_CLOSURE_LR},
+        {"output", required_argument, 0, 'o'},
+        {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
     int c, rc = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "o:qh", lo, NULL)) != -1) {
@@ -382,6 +408,24 @@ static int parse_opts(int argc, char **argv, opts *o, int *help) {
         case OPT_QAT:
             o->cfg.qat = true;
             break;
+        case OPT_COMPRESS:
+            o->compress = true;
+            break;
+        case OPT_MAX_LOSS_INC:
+            rc = dbl_opt("--max-loss-increase", a, 1e-9, 100, &o->ccfg.max_loss_increase);
+            break;
+        case OPT_COMPRESS_ROUNDS:
+            rc = int_opt("--compress-rounds", a, 1, 100, &o->ccfg.rounds);
+            break;
+        case OPT_COMPRESS_STEP:
+            rc = dbl_opt("--compress-step", a, 1e-6, 1, &o->ccfg.step);
+            break;
+        case OPT_COMPRESS_EPOCHS:
+            rc = int_opt("--compress-epochs", a, 0, 100, &o->ccfg.epochs);
+            break;
+        case OPT_COMPRESS_LANES:
+            rc = int_opt("--compress-lanes", a, 1, 64, &o->ccfg.phi_replicas);
+            break;
         case OPT_PREC_FROM:
             o->prec_from = a;
             break;
@@ -425,12 +469,14 @@ static int parse_opts(int argc, char **argv, opts *o, int *help) {
         return l0_cli_usage(CMD, "--train without --val or --data: no validation data");
     if (o->cfg.qat && !o->init)
         return l0_cli_usage(CMD, "--qat needs --init MODEL (a trained float model)");
-    if (o->init && (o->phi_set || o->rho_set || o->cells_max || o->features_str))
+    if (o->compress && !o->cfg.qat)
+        return l0_cli_usage(CMD, "--compress needs --qat (it compresses with the precision in the "
+                                 "loop)");
+    if (o->init && (o->phi_set || o->rho_set || o->features_str))
         return l0_cli_usage(CMD, "--init takes the architecture from the model: drop %s",
-                            o->phi_set     ? "--phi"
-                            : o->rho_set   ? "--rho"
-                            : o->cells_max ? "--cells-max"
-                                           : "--features");
+                            o->phi_set   ? "--phi"
+                            : o->rho_set ? "--rho"
+                                         : "--features");
     return 0;
 }
 
@@ -528,6 +574,7 @@ static void recipe_command(const opts *o, const l0_model *m, char *buf, size_t n
         if (o->features_str) PUT(" --features %s", o->features_str);
     }
     if (o->cfg.qat) PUT(" --qat");
+    if (o->init && o->cells_max) PUT(" --cells-max %d", m->cells_max);
     if (o->prec_from) PUT(" --precision-from %s", o->prec_from);
     for (int k = 0; k < 6; k++)
         if (o->t_str[k]) PUT(" %s '%s'", TYPE_OPTS[k], o->t_str[k]);
@@ -546,6 +593,11 @@ static void recipe_command(const opts *o, const l0_model *m, char *buf, size_t n
             num(o->closure_lo, b1, sizeof b1), num(o->closure_hi, b2, sizeof b2));
     if (o->closure && o->closure_lr > 0) PUT(" --closure-lr %s", num(o->closure_lr, b3, sizeof b3));
     if (o->name) PUT(" --name %s", o->name);
+    if (o->compress)
+        PUT(" --compress --max-loss-increase %s --compress-rounds %d --compress-step %s "
+            "--compress-epochs %d --compress-lanes %d",
+            num(o->ccfg.max_loss_increase, b1, sizeof b1), o->ccfg.rounds,
+            num(o->ccfg.step, b2, sizeof b2), o->ccfg.epochs, o->ccfg.phi_replicas);
 #undef PUT
 }
 
@@ -555,9 +607,21 @@ typedef struct closure_log {
     l0_train_result res[20];
 } closure_log;
 
+static void add_layers(cJSON *o, const char *name, const l0_model *m, const l0_compress_layer *L) {
+    cJSON *a = cJSON_AddArrayToObject(o, name);
+    for (int k = 0; k < l0_model_n_layers(m); k++) {
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddNumberToObject(x, "weights", L[k].weights);
+        cJSON_AddNumberToObject(x, "csd_digits", L[k].digits);
+        cJSON_AddNumberToObject(x, "zero_weights", L[k].zeros);
+        cJSON_AddNumberToObject(x, "est_lut", L[k].est_lut);
+        cJSON_AddItemToArray(a, x);
+    }
+}
+
 static char *training_json(const opts *o, const l0_model *m, const l0_dataset *ds,
                            const l0_train_result *r, const closure_log *cl,
-                           const char *init_training) {
+                           const l0_compress_result *cr, const char *init_training) {
     cJSON *t = cJSON_CreateObject();
     char cmd[8192];
     recipe_command(o, m, cmd, sizeof cmd);
@@ -643,6 +707,18 @@ static char *training_json(const opts *o, const l0_model *m, const l0_dataset *d
         }
         add_num(c, "max_deviation_after", cl->dev[cl->n]);
     }
+    if (cr) {
+        cJSON *c = cJSON_AddObjectToObject(t, "compress");
+        add_num(c, "val_loss_start", cr->val_loss0);
+        add_num(c, "val_loss", cr->val_loss);
+        add_num(c, "rounds_run", cr->rounds_run);
+        add_num(c, "rounds_kept", cr->rounds_kept);
+        add_num(c, "lanes_estimated", o->ccfg.phi_replicas);
+        add_num(c, "est_lut_before", cr->est_lut_before);
+        add_num(c, "est_lut_after", cr->est_lut_after);
+        add_layers(c, "layers_before", m, cr->before);
+        add_layers(c, "layers_after", m, cr->after);
+    }
     /* the --init model's own recipe, so that the chain of trainings stays on record */
     cJSON *it = init_training ? cJSON_Parse(init_training) : NULL;
     if (it) cJSON_AddItemToObject(t, "init_training", it);
@@ -720,6 +796,7 @@ int l0_cmd_train(int argc, char **argv) {
     opts o;
     memset(&o, 0, sizeof o);
     l0_train_cfg_default(&o.cfg);
+    l0_compress_cfg_default(&o.ccfg);
     o.val_frac = 0.2;
     o.closure_bins = 20;
     o.closure_epochs = -1;
@@ -743,6 +820,7 @@ int l0_cmd_train(int argc, char **argv) {
     l0_model m;
     if (o.init) {
         if (l0_model_load(o.init, &m, &err)) return l0_cli_error(CMD, "--init: %s", err.msg);
+        if (o.cells_max) m.cells_max = o.cells_max; /* the network does not depend on it */
         if (m.pad_cells > 0) {
             l0_model_free(&m);
             return l0_cli_error(CMD,
@@ -840,7 +918,24 @@ int l0_cmd_train(int argc, char **argv) {
             break;
         }
     }
-    char *tj = training_json(&o, &m, &ds, &res, &cl, m.training_json);
+    l0_compress_result cres;
+    if (o.compress) {
+        o.ccfg.log = o.quiet ? NULL : stdout;
+        if (l0_compress(&m, &ds, &o.cfg, &o.ccfg, &cres, &err)) {
+            rc = l0_cli_error(CMD, "--compress: %s", err.msg);
+            goto done;
+        }
+        printf("compressed: %d of %d rounds kept, val loss %.6g (start %.6g); estimated LUTs at "
+               "%d lanes %.0f -> %.0f\n",
+               cres.rounds_kept, cres.rounds_run, cres.val_loss, cres.val_loss0,
+               o.ccfg.phi_replicas, cres.est_lut_before, cres.est_lut_after);
+        for (int k = 0; k < l0_model_n_layers(&m); k++)
+            printf("  %s%d: %d weights, CSD digits %d -> %d, zero weights %d -> %d\n",
+                   k < m.n_phi ? "phi" : "rho", k < m.n_phi ? k : k - m.n_phi,
+                   cres.after[k].weights, cres.before[k].digits, cres.after[k].digits,
+                   cres.before[k].zeros, cres.after[k].zeros);
+    }
+    char *tj = training_json(&o, &m, &ds, &res, &cl, o.compress ? &cres : NULL, m.training_json);
     free(m.training_json);
     m.training_json = tj;
     if (l0_model_save(&m, o.out, &err)) {

@@ -46,6 +46,21 @@ int main(void) {
                     l0_csd_digits(known[i].v), known[i].n);
             failures++;
         }
+    /* truncation keeps the top digits: 0x5555 (8 digits) to 3 digits is 0x5400 */
+    if (l0_csd_truncate(0x5555, 3) != 0x5400 || l0_csd_truncate(23, 1) != 32 ||
+        l0_csd_truncate(23, 2) != 24 || l0_csd_truncate(23, 9) != 23 ||
+        l0_csd_truncate(-23, 2) != -24 || l0_csd_truncate(77, 0) != 0) {
+        fprintf(stderr, "FAIL: l0_csd_truncate\n");
+        failures++;
+    }
+    for (int64_t v = -5000; v <= 5000; v++)
+        for (int d = 0; d < 5; d++) {
+            int64_t t = l0_csd_truncate(v, d);
+            int nd = l0_csd_digits(v);
+            if (l0_csd_digits(t) != (d < nd ? d : nd) && failures++ < 10)
+                fprintf(stderr, "FAIL: truncate(%lld, %d) has %d digits\n", (long long)v, d,
+                        l0_csd_digits(t));
+        }
     if (failures) {
         fprintf(stderr, "test_csd: %d failures\n", failures);
         return 1;
