@@ -151,7 +151,7 @@ junit)
   j=$dir/pass.xml
   expect 0 "^PASS" "$l0sim" run --data "$stream" -o "$dir/p" --no-plots --no-csv --junit "$j" >/dev/null
   [ "$(grep -c '<testcase ' "$j")" -eq 5 ] || fail "$j: not 5 testcases"
-  grep -q '<testsuite name="l0sim.l0sim run" tests="5" failures="0"' "$j" || fail "$j: suite line"
+  grep -q '<testsuite name="l0sim-run" tests="5" failures="0"' "$j" || fail "$j: suite line"
   grep -q '<failure' "$j" && fail "$j: a failure in a passing run"
   for t in golden_model_mismatches dropped_clusters late_clusters late_events truncation; do
     grep -q "name=\"$t\"" "$j" || fail "$j: no testcase $t"
@@ -174,7 +174,7 @@ junit)
   if [ -n "$sc" ]; then
     j=$dir/sc.xml
     expect 1 "per-cluster budget" "$sc" --data "$stream" --budget-cluster-ns 100 --junit "$j" -q
-    grep -q '<testsuite name="l0sim.l0sim-sc" tests="5" failures="1"' "$j" || fail "$j: suite line"
+    grep -q '<testsuite name="l0sim-sc" tests="5" failures="1"' "$j" || fail "$j: suite line"
     grep -Eq '<failure type="late_clusters" message="[0-9]+ clusters over' "$j" || fail "$j: failure"
     expect 0 "" "$sc" --data "$stream" --junit "$dir/sc_pass.xml" -q
     grep -q 'failures="0"' "$dir/sc_pass.xml" || fail "sc_pass.xml: failures"
