@@ -379,6 +379,8 @@ def generate(output: PathLike, *, singles: Optional[int] = None, orbits: Optiona
     args = ["gen", "-o", os.fspath(output)]
     args += _opts({"singles": singles, "orbits": orbits, "crossings": crossings, "seed": seed})
     args += _opts(options)
+    if quiet:
+        args.append("-q")
     argv_keep = [_ffi.new("char[]", a.encode()) for a in args]
     argv = _ffi.new("char *[]", argv_keep + [_ffi.NULL])
     # The command prints its errors (and progress) on stderr: capture fd 2 to carry the message.
