@@ -911,12 +911,31 @@ static void dense_float(const l0_layer *L, const double *x, double *y) {
     }
 }
 
+/* The rows of the features source: a cluster (c), or rows of features already computed (xf,
+ * nx rows, used as a cluster's cells are: the first cells_max, then any padding). */
+static int src_used(const l0_model *m, const l0_cluster *c, int nx) {
+    if (c) return l0_model_cells_used(m, c);
+    return nx < 0 ? 0 : nx < m->cells_max ? nx : m->cells_max;
+}
+static int src_rows(const l0_model *m, const l0_cluster *c, int nx) {
+    int n = src_used(m, c, nx);
+    return n < m->pad_cells ? m->pad_cells : n;
+}
+static void src_features(const l0_model *m, const l0_cluster *c, const double *xf, int k,
+                         double *out) {
+    if (c)
+        l0_model_features(m, c, k, out);
+    else
+        memcpy(out, xf + (size_t)k * (size_t)m->n_feat, sizeof *out * (size_t)m->n_feat);
+}
+
 /* The float network; with a trace, every tensor is stored into tr (sized by the caller). */
-static double float_run(const l0_model *m, const l0_cluster *c, l0_trace *tr) {
+static double float_run(const l0_model *m, const l0_cluster *c, const double *xf, int nx,
+                        l0_trace *tr) {
     double ksum[L0_MODEL_UNITS_MAX] = {0}, a[L0_MODEL_UNITS_MAX], b[L0_MODEL_UNITS_MAX];
-    int n = l0_model_cells_used(m, c), width = l0_model_ksum_width(m);
+    int n = src_used(m, c, nx), width = l0_model_ksum_width(m);
     for (int k = 0; k < n; k++) {
-        l0_model_features(m, c, k, a);
+        src_features(m, c, xf, k, a);
         if (tr) memcpy(tr->t[0].flt + (size_t)k * m->n_feat, a, sizeof *a * (size_t)m->n_feat);
         double *x = a, *y = b;
         for (int l = 0; l < m->n_phi; l++) {
@@ -930,7 +949,7 @@ static double float_run(const l0_model *m, const l0_cluster *c, l0_trace *tr) {
         }
         for (int j = 0; j < width; j++) ksum[j] += x[j];
     }
-    int rows = l0_model_rows(m, c);
+    int rows = src_rows(m, c, nx);
     if (rows > n) {
         /* Padded rows: every feature pad_value as it is; phi once, added once per row. */
         double *x = a, *y = b;
@@ -961,7 +980,11 @@ static double float_run(const l0_model *m, const l0_cluster *c, l0_trace *tr) {
 }
 
 double l0_model_float(const l0_model *m, const l0_cluster *c) {
-    return float_run(m, c, NULL);
+    return float_run(m, c, NULL, 0, NULL);
+}
+
+double l0_model_float_rows(const l0_model *m, const double *x, int n_cells) {
+    return float_run(m, NULL, x, n_cells, NULL);
 }
 
 double l0_model_float_features(const l0_model *m, const double *x, int n_cells) {
@@ -1152,17 +1175,18 @@ static void store_fixed(l0_trace_tensor *t, size_t at, const int64_t *raw, int n
     }
 }
 
-static int64_t fixed_run(l0_golden *g, const l0_cluster *c, double *out, l0_trace *tr) {
+static int64_t fixed_run(l0_golden *g, const l0_cluster *c, const double *xf, int nx, double *out,
+                         l0_trace *tr) {
     const l0_model *m = &g->m;
     int64_t a[L0_MODEL_UNITS_MAX], b[L0_MODEL_UNITS_MAX];
     l0_wide ksum[L0_MODEL_UNITS_MAX];
     double feat[L0_MODEL_FEATURES_MAX];
-    int n = l0_model_cells_used(m, c), width = l0_model_ksum_width(m);
+    int n = src_used(m, c, nx), width = l0_model_ksum_width(m);
     const l0_fx_type *tl = &m->phi[m->n_phi - 1].t_res;
     uint64_t oin = 0;
     for (int j = 0; j < width; j++) ksum[j] = 0;
     for (int k = 0; k < n; k++) {
-        l0_model_features(m, c, k, feat);
+        src_features(m, c, xf, k, feat);
         for (int f = 0; f < m->n_feat; f++) {
             int o = 0;
             if (l0_fx_from_double(feat[f], &m->t_in, &a[f], &o) != L0_FX_OK) {
@@ -1185,7 +1209,7 @@ static int64_t fixed_run(l0_golden *g, const l0_cluster *c, double *out, l0_trac
     }
     g->ovf.input += oin;
     g->ovf.casts_input += (uint64_t)n * (uint64_t)m->n_feat;
-    int rows = l0_model_rows(m, c);
+    int rows = src_rows(m, c, nx);
     if (rows > n) {
         /* Padded rows: the row computed at create, added rows - n times (exact: no order). */
         uint64_t np = (uint64_t)(rows - n);
@@ -1229,7 +1253,11 @@ static int64_t fixed_run(l0_golden *g, const l0_cluster *c, double *out, l0_trac
 }
 
 int64_t l0_golden_run(l0_golden *g, const l0_cluster *c, double *out) {
-    return fixed_run(g, c, out, NULL);
+    return fixed_run(g, c, NULL, 0, out, NULL);
+}
+
+int64_t l0_golden_run_rows(l0_golden *g, const double *x, int n_cells, double *out) {
+    return fixed_run(g, NULL, x, n_cells, out, NULL);
 }
 
 void l0_trace_free(l0_trace *tr) {
@@ -1241,9 +1269,10 @@ void l0_trace_free(l0_trace *tr) {
     memset(tr, 0, sizeof *tr);
 }
 
-int l0_golden_trace(l0_golden *g, const l0_cluster *c, l0_trace *tr, l0_err *err) {
+static int trace_run(l0_golden *g, const l0_cluster *c, const double *xf, int nx, l0_trace *tr,
+                     l0_err *err) {
     const l0_model *m = &g->m;
-    int n = l0_model_rows(m, c);
+    int n = src_rows(m, c, nx);
     memset(tr, 0, sizeof *tr);
     tr->n = m->n_phi + m->n_rho + 2;
     for (int i = 0; i < tr->n; i++) {
@@ -1279,7 +1308,15 @@ int l0_golden_trace(l0_golden *g, const l0_cluster *c, l0_trace *tr, l0_err *err
             return l0_err_set(err, "out of memory");
         }
     }
-    float_run(m, c, tr);
-    fixed_run(g, c, NULL, tr);
+    float_run(m, c, xf, nx, tr);
+    fixed_run(g, c, xf, nx, NULL, tr);
     return 0;
+}
+
+int l0_golden_trace(l0_golden *g, const l0_cluster *c, l0_trace *tr, l0_err *err) {
+    return trace_run(g, c, NULL, 0, tr, err);
+}
+
+int l0_golden_trace_rows(l0_golden *g, const double *x, int n_cells, l0_trace *tr, l0_err *err) {
+    return trace_run(g, NULL, x, n_cells, tr, err);
 }

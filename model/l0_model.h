@@ -174,6 +174,12 @@ double l0_model_float(const l0_model *m, const l0_cluster *c);
  * wanted, are rows of x). For checks against other frameworks. */
 double l0_model_float_features(const l0_model *m, const double *x, int n_cells);
 
+/* The float network on rows of features already computed, used as a cluster's cells are: x holds
+ * n_cells rows of n_feat doubles (as l0_model_features gives them, the most energetic cell
+ * first); the first min(n_cells, cells_max) rows are used, and padded rows are added as for a
+ * cluster. Equal to l0_model_float on the cluster whose features the rows are, bit for bit. */
+double l0_model_float_rows(const l0_model *m, const double *x, int n_cells);
+
 /* --- fixed inference (the golden model) ------------------------------------------------------ */
 
 /* Overflow counters, per tensor: how many casts saturated or wrapped. */
@@ -199,6 +205,10 @@ const l0_model *l0_golden_model(const l0_golden *g);
 /* Fixed-point inference: returns the output raw (of the last layer's result_t); *out (if not
  * NULL) gets its value in network units. Adds to the golden's overflow counters. */
 int64_t l0_golden_run(l0_golden *g, const l0_cluster *c, double *out);
+
+/* The same on rows of features (as l0_model_float_rows takes them): equal to l0_golden_run on
+ * the cluster whose features the rows are, bit for bit (the Python bindings' path). */
+int64_t l0_golden_run_rows(l0_golden *g, const double *x, int n_cells, double *out);
 
 /* The overflow counters accumulated since create or the last reset. */
 const l0_ovf_counts *l0_golden_ovf(const l0_golden *g);
@@ -232,6 +242,8 @@ typedef struct l0_trace {
 
 /* Fill a trace for cluster c (allocates; free with l0_trace_free). Returns 0 or -1. */
 int l0_golden_trace(l0_golden *g, const l0_cluster *c, l0_trace *tr, l0_err *err);
+/* The same on rows of features (as l0_model_float_rows takes them). */
+int l0_golden_trace_rows(l0_golden *g, const double *x, int n_cells, l0_trace *tr, l0_err *err);
 void l0_trace_free(l0_trace *tr);
 
 #endif

@@ -33,6 +33,9 @@ static const char HELP[] =
     "                        and with truth-matched clusters truth.csv and response.png\n"
     "                        (default: out/run)\n"
     "  --report FILE         the JSON report elsewhere (also with -o)\n"
+    "  --junit FILE          the verdict as JUnit XML for CI: one testcase per check (mismatches,\n"
+    "                        drops, late clusters, late events, truncation), the numbers in\n"
+    "                        each failure message\n"
     "  --no-plots            skip the PNG plots (no gnuplot needed)\n"
     "  --no-csv              skip the per-cluster table\n"
     "  --model FILE          the model to check against (default: the engine's own model file);\n"
@@ -680,6 +683,7 @@ int l0_cmd_run(int argc, char **argv) {
     cfg.reg_every = info->reg_every;
     run_opts o = {.out = "out/run", .plots = 1, .csv = 1, .waves_g = -1, .waves_clocks = 400};
     enum { O_DATA = 1, O_REPORT, O_NOPLOTS, O_NOCSV, O_MODEL, O_UNCHECKED, O_WAVES, O_WCLK, O_MAX };
+    enum { O_JUNIT = 0x100 }; /* kept apart from the list above */
     struct option opts[64] = {
         {"data", required_argument, NULL, O_DATA},
         {"out", required_argument, NULL, 'o'},
@@ -693,11 +697,13 @@ int l0_cmd_run(int argc, char **argv) {
         {"max-crossings", required_argument, NULL, O_MAX},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
+        {"junit", required_argument, NULL, O_JUNIT},
     };
-    int no = 12;
+    int no = 13;
     for (const struct option *s = l0_stream_long_options(); s->name; s++) opts[no++] = *s;
     opts[no] = (struct option){NULL, 0, NULL, 0};
     int lanes_set = 0, reg_set = 0;
+    const char *junit = NULL;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
@@ -711,6 +717,9 @@ int l0_cmd_run(int argc, char **argv) {
             break;
         case O_REPORT:
             o.report = optarg;
+            break;
+        case O_JUNIT:
+            junit = optarg;
             break;
         case O_NOPLOTS:
             o.plots = 0;
@@ -831,7 +840,8 @@ int l0_cmd_run(int argc, char **argv) {
     }
     snprintf(path, sizeof path, "%s/report.json", o.out);
     if (l0_stream_report_write(&R.rep, path, &err) ||
-        (o.report && l0_stream_report_write(&R.rep, o.report, &err))) {
+        (o.report && l0_stream_report_write(&R.rep, o.report, &err)) ||
+        (junit && l0_stream_report_junit(&R.rep, junit, dt, &err))) {
         rc = l0_cli_error("run", "%s", err.msg);
         goto done;
     }

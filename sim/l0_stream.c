@@ -427,49 +427,174 @@ static void cause(char *buf, size_t n, const char *fmt, ...) {
     va_end(ap);
 }
 
-int l0_stream_report_pass(const l0_stream_report *r, char *why, size_t why_len) {
-    char w[160], tmp[1024];
-    tmp[0] = 0;
+/* The checks of a verdict, in order: whether check k failed, with its one-line message. */
+enum { CHK_MISMATCH, CHK_DROP, CHK_LATE, CHK_LATE_EVENT, CHK_TRUNC, N_CHECKS };
+static const char *const CHECK_NAMES[N_CHECKS] = {"golden_model_mismatches", "dropped_clusters",
+                                                  "late_clusters", "late_events", "truncation"};
+
+static int check_failed(const l0_stream_report *r, int k, char *tmp, size_t n) {
+    char w[160];
     const double bx = l0_stream_bx_ns();
-    if (r->mismatches) {
+    tmp[0] = 0;
+    switch (k) {
+    case CHK_MISMATCH:
+        if (!r->mismatches) return 0;
         where_str(&r->first_mismatch, w, sizeof w);
-        cause(tmp, sizeof tmp, "%llu outputs differ from the golden model, first: %s",
+        cause(tmp, n, "%llu outputs differ from the golden model, first: %s",
               (unsigned long long)r->mismatches, w);
-    }
-    if (r->dropped) {
+        return 1;
+    case CHK_DROP:
+        if (!r->dropped) return 0;
         where_str(&r->first_drop, w, sizeof w);
-        cause(tmp, sizeof tmp,
-              "%llu clusters dropped (FIFO of --fifo-depth %d cells full), first: %s",
+        cause(tmp, n, "%llu clusters dropped (FIFO of --fifo-depth %d cells full), first: %s",
               (unsigned long long)r->dropped, r->cfg.fifo_depth, w);
-    }
-    if (r->late) {
+        return 1;
+    case CHK_LATE:
+        if (!r->late) return 0;
         where_str(&r->worst_cluster, w, sizeof w);
-        cause(tmp, sizeof tmp,
+        cause(tmp, n,
               "%llu clusters over the per-cluster budget (--budget-cluster-ns %.1f), worst: %s at "
               "%.1f ns (%.2f BX)",
               (unsigned long long)r->late, r->cfg.budget_cluster_ns, w,
               r->worst_cluster.latency_ps / 1000.0, r->worst_cluster.latency_ps / 1000.0 / bx);
-    }
-    if (r->late_events) {
+        return 1;
+    case CHK_LATE_EVENT: {
+        if (!r->late_events) return 0;
         where_str(&r->worst_event, w, sizeof w);
         char wc[160] = "";
         if (r->worst_cluster.valid) where_str(&r->worst_cluster, wc, sizeof wc);
-        cause(tmp, sizeof tmp,
+        cause(tmp, n,
               "%llu events over the per-event budget (--budget-event-ns %.1f), worst: %s completes "
               "at %.1f ns (%.2f BX), its slowest cluster %s at %.1f ns",
               (unsigned long long)r->late_events, l0_stream_event_budget_ns(&r->cfg), w,
               r->worst_event.latency_ps / 1000.0, r->worst_event.latency_ps / 1000.0 / bx, wc,
               r->worst_cluster.latency_ps / 1000.0);
+        return 1;
     }
-    if (!r->cfg.allow_truncation && (r->truncated_k || r->truncated_c)) {
-        cause(tmp, sizeof tmp,
+    case CHK_TRUNC:
+    default:
+        if (r->cfg.allow_truncation || !(r->truncated_k || r->truncated_c)) return 0;
+        cause(tmp, n,
               "truncation: %llu clusters beyond --top-k %d, %llu clusters cut to --cells %d "
               "(--allow-truncation to accept)",
               (unsigned long long)r->truncated_k, r->cfg.top_k, (unsigned long long)r->truncated_c,
               r->cfg.cells);
+        return 1;
     }
+}
+
+int l0_stream_report_pass(const l0_stream_report *r, char *why, size_t why_len) {
+    char tmp[1024], one[1024];
+    tmp[0] = 0;
+    for (int k = 0; k < N_CHECKS; k++)
+        if (check_failed(r, k, one, sizeof one)) cause(tmp, sizeof tmp, "%s", one);
     if (why && why_len) copy_str(why, why_len, tmp);
     return tmp[0] == 0;
+}
+
+/* --- JUnit XML ---------------------------------------------------------------------------- */
+
+static void xml_text(FILE *f, const char *s) {
+    for (; *s; s++) {
+        switch (*s) {
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        default:
+            if ((unsigned char)*s >= 0x20 || *s == '\n' || *s == '\t') fputc(*s, f);
+        }
+    }
+}
+
+/* What a passing check measured, for its system-out. */
+static void check_passed_text(const l0_stream_report *r, int k, char *buf, size_t n) {
+    switch (k) {
+    case CHK_MISMATCH:
+        snprintf(buf, n, "%llu outputs checked against the golden model, 0 mismatches",
+                 (unsigned long long)r->checked);
+        break;
+    case CHK_DROP:
+        snprintf(buf, n, "%llu clusters sent, 0 dropped (FIFO peak %lld of %d cells)",
+                 (unsigned long long)r->sent, (long long)r->fifo_peak, r->cfg.fifo_depth);
+        break;
+    case CHK_LATE:
+        snprintf(buf, n, "0 of %llu clusters late; p99 %.1f ns, max %.1f ns; budget %.1f ns",
+                 (unsigned long long)l0_hist_total(&r->lat), l0_hist_pct(&r->lat, 0.99) / 1000.0,
+                 l0_hist_pct(&r->lat, 1.0) / 1000.0, r->cfg.budget_cluster_ns);
+        break;
+    case CHK_LATE_EVENT:
+        snprintf(buf, n, "0 of %llu events late; p99 %.1f ns, max %.1f ns; budget %.1f ns",
+                 (unsigned long long)l0_hist_total(&r->evt), l0_hist_pct(&r->evt, 0.99) / 1000.0,
+                 l0_hist_pct(&r->evt, 1.0) / 1000.0, l0_stream_event_budget_ns(&r->cfg));
+        break;
+    default:
+        snprintf(buf, n, "%llu clusters beyond --top-k %d, %llu cut to --cells %d%s",
+                 (unsigned long long)r->truncated_k, r->cfg.top_k,
+                 (unsigned long long)r->truncated_c, r->cfg.cells,
+                 r->cfg.allow_truncation ? " (--allow-truncation)" : "");
+    }
+}
+
+int l0_stream_report_junit(const l0_stream_report *r, const char *path, double seconds,
+                           l0_err *err) {
+    l0_ofile *of = l0_ofile_open(path, err);
+    if (!of) return -1;
+    FILE *f = l0_ofile_fp(of);
+    char msg[1024], tool[sizeof r->tool];
+    int failures = 0;
+    copy_str(tool, sizeof tool, r->tool); /* "l0sim run" -> "l0sim-run": a class name */
+    for (char *p = tool; *p; p++)
+        if (*p == ' ') *p = '-';
+    for (int k = 0; k < N_CHECKS; k++) failures += check_failed(r, k, msg, sizeof msg);
+    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    fprintf(f, "<testsuites name=\"l0sim\" tests=\"%d\" failures=\"%d\" errors=\"0\">\n", N_CHECKS,
+            failures);
+    fprintf(f,
+            "  <testsuite name=\"%s\" tests=\"%d\" failures=\"%d\" errors=\"0\" "
+            "skipped=\"0\" time=\"%.3f\">\n",
+            tool, N_CHECKS, failures, seconds);
+    fprintf(f, "    <properties>\n");
+    const char *pk[] = {"stimulus", "model", "model_name"};
+    const char *pv[] = {r->stimulus, r->model, r->model_name};
+    for (int k = 0; k < 3; k++) {
+        fprintf(f, "      <property name=\"%s\" value=\"", pk[k]);
+        xml_text(f, pv[k]);
+        fprintf(f, "\"/>\n");
+    }
+    fprintf(f,
+            "      <property name=\"nodes\" value=\"%d\"/>\n"
+            "      <property name=\"crossings\" value=\"%llu\"/>\n"
+            "      <property name=\"clusters_sent\" value=\"%llu\"/>\n"
+            "    </properties>\n",
+            r->cfg.nodes, (unsigned long long)r->crossings, (unsigned long long)r->sent);
+    for (int k = 0; k < N_CHECKS; k++) {
+        fprintf(f, "    <testcase classname=\"%s.checks\" name=\"%s\" time=\"0\">\n", tool,
+                CHECK_NAMES[k]);
+        if (check_failed(r, k, msg, sizeof msg)) {
+            fprintf(f, "      <failure type=\"%s\" message=\"", CHECK_NAMES[k]);
+            xml_text(f, msg);
+            fprintf(f, "\">");
+            xml_text(f, msg);
+            fprintf(f, "</failure>\n");
+        } else {
+            check_passed_text(r, k, msg, sizeof msg);
+            fprintf(f, "      <system-out>");
+            xml_text(f, msg);
+            fprintf(f, "</system-out>\n");
+        }
+        fprintf(f, "    </testcase>\n");
+    }
+    fprintf(f, "  </testsuite>\n</testsuites>\n");
+    return l0_ofile_commit(of, err);
 }
 
 /* --- JSON --------------------------------------------------------------------------------- */

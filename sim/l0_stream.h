@@ -149,6 +149,13 @@ void l0_stream_report_cluster(l0_stream_report *r, const l0_event *ev, int node,
 int l0_stream_report_pass(const l0_stream_report *r, char *why, size_t why_len);
 
 int l0_stream_report_write(const l0_stream_report *r, const char *path, l0_err *err);
+/* The verdict as JUnit XML, written atomically: one testsuite named after the tool ("l0sim-run",
+ * "l0sim-sc"), one testcase per check (golden_model_mismatches, dropped_clusters, late_clusters,
+ * late_events, truncation), a failing one with l0_stream_report_pass's message (the numbers, the
+ * worst case), a passing one with what it measured in system-out; seconds is the run's wall time.
+ */
+int l0_stream_report_junit(const l0_stream_report *r, const char *path, double seconds,
+                           l0_err *err);
 int l0_stream_report_read(const char *path, l0_stream_report *r, l0_err *err);
 /* Add b into a: the configurations must agree and the node sets must not overlap. */
 int l0_stream_report_merge(l0_stream_report *a, const l0_stream_report *b, l0_err *err);

@@ -49,6 +49,8 @@ static const char HELP[] =
     "  --data FILE           the stimulus stream (l0sim gen --orbits/--crossings)\n"
     "  -o, --out DIR         write DIR/report.json, DIR/latency.png, DIR/completion.png\n"
     "  --report FILE         the JSON report (also without -o)\n"
+    "  --junit FILE          the verdict as JUnit XML for CI: one testcase per check, the numbers\n"
+    "                        in each failure message (as l0sim run --junit)\n"
     "  --clusters-csv FILE   the per-cluster table (docs/stream.md)\n"
     "  --no-plots            with -o: skip the PNG plots (no gnuplot needed)\n"
     "  --model FILE          the model (default: %s)\n"
@@ -231,6 +233,7 @@ enum {
     O_CROSSINGS,
     O_SEED,
     O_TIMING,
+    O_JUNIT,
 };
 
 static std::vector<option> options_with(const std::vector<option> &own) {
@@ -270,6 +273,7 @@ static int cmd_run(int argc, char **argv) {
     cfg.lanes = L0SC_DEFAULT_LANES;
     cfg.reg_every = L0SC_DEFAULT_REG_EVERY;
     const char *data = nullptr, *out = nullptr, *report = nullptr, *csv_path = nullptr;
+    const char *junit = nullptr;
     const char *mpath = L0SC_DEFAULT_MODEL;
     int plots = 1, quiet = 0, timing_only = 0;
     int64_t max_crossings = 0;
@@ -282,6 +286,7 @@ static int cmd_run(int argc, char **argv) {
         {"model", required_argument, nullptr, O_MODEL},
         {"max-crossings", required_argument, nullptr, O_MAX},
         {"timing-only", no_argument, nullptr, O_TIMING},
+        {"junit", required_argument, nullptr, O_JUNIT},
         {"quiet", no_argument, nullptr, 'q'},
         {"help", no_argument, nullptr, 'h'},
     });
@@ -313,6 +318,9 @@ static int cmd_run(int argc, char **argv) {
             break;
         case O_TIMING:
             timing_only = 1;
+            break;
+        case O_JUNIT:
+            junit = optarg;
             break;
         case 'q':
             quiet = 1;
@@ -379,6 +387,8 @@ static int cmd_run(int argc, char **argv) {
     if (!rc && out && l0_stream_report_write(&rep, rpath.c_str(), &err))
         rc = error(CMD, "%s", err.msg);
     if (!rc && report && l0_stream_report_write(&rep, report, &err)) rc = error(CMD, "%s", err.msg);
+    if (!rc && junit && l0_stream_report_junit(&rep, junit, dt, &err))
+        rc = error(CMD, "%s", err.msg);
     if (!rc && out && plots && l0_stream_report_plots(&rep, out, &err))
         rc = error(CMD, "%s", err.msg);
     if (!rc) {

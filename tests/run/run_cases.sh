@@ -145,6 +145,41 @@ sc_equal)
     "$l0sim" merge "$dir/sc/report.json" | sed 1d > "$dir/b.txt"
     diff "$dir/a.txt" "$dir/b.txt" || fail "summaries differ ($opts)"
   done ;;
+junit)
+  # --junit: one testcase per check, the numbers in the failure message, written atomically
+  # (a bad directory leaves no file and exits 2; an existing file is replaced whole)
+  j=$dir/pass.xml
+  expect 0 "^PASS" "$l0sim" run --data "$stream" -o "$dir/p" --no-plots --no-csv --junit "$j" >/dev/null
+  [ "$(grep -c '<testcase ' "$j")" -eq 5 ] || fail "$j: not 5 testcases"
+  grep -q '<testsuite name="l0sim-run" tests="5" failures="0"' "$j" || fail "$j: suite line"
+  grep -q '<failure' "$j" && fail "$j: a failure in a passing run"
+  for t in golden_model_mismatches dropped_clusters late_clusters late_events truncation; do
+    grep -q "name=\"$t\"" "$j" || fail "$j: no testcase $t"
+  done
+  grep -Eq 'outputs checked against the golden model, 0 mismatches' "$j" || fail "$j: no count"
+  j=$dir/tight.xml
+  echo stale > "$j"
+  expect 1 "per-cluster budget" "$l0sim" run --data "$stream" -o "$dir/t" --no-plots --no-csv \
+    --budget-cluster-ns 100 --junit "$j" >/dev/null
+  grep -q 'tests="5" failures="1"' "$j" || fail "$j: not 1 failure of 5"
+  grep -Eq '<failure type="late_clusters" message="[0-9]+ clusters over the per-cluster budget \(--budget-cluster-ns 100.0\), worst: orbit [0-9]+ bx [0-9]+ node [0-9]+ cluster [0-9]+ \([0-9]+ cells\) at [0-9.]+ ns' "$j" ||
+    fail "$j: no late_clusters failure with the numbers"
+  grep -q '^</testsuites>$' "$j" || fail "$j: not complete"
+  j=$dir/trunc.xml
+  expect 1 "truncation" "$l0sim" run --data "$stream" -o "$dir/k" --no-plots --no-csv --top-k 4 --junit "$j" >/dev/null
+  grep -Eq '<failure type="truncation" message="truncation: [1-9][0-9]* clusters beyond --top-k 4' "$j" ||
+    fail "$j: no truncation failure"
+  expect 2 "no-such-dir" "$l0sim" run --data "$stream" -o "$dir/n" --no-plots --no-csv --junit "$dir/no-such-dir/j.xml"
+  [ -e "$dir/no-such-dir" ] && fail "a file appeared for a bad --junit"
+  if [ -n "$sc" ]; then
+    j=$dir/sc.xml
+    expect 1 "per-cluster budget" "$sc" --data "$stream" --budget-cluster-ns 100 --junit "$j" -q
+    grep -q '<testsuite name="l0sim-sc" tests="5" failures="1"' "$j" || fail "$j: suite line"
+    grep -Eq '<failure type="late_clusters" message="[0-9]+ clusters over' "$j" || fail "$j: failure"
+    expect 0 "" "$sc" --data "$stream" --junit "$dir/sc_pass.xml" -q
+    grep -q 'failures="0"' "$dir/sc_pass.xml" || fail "sc_pass.xml: failures"
+  fi
+  echo "junit: ok" ;;
 *) fail "unknown case" ;;
 esac
 echo "ok: $case"
