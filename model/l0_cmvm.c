@@ -745,6 +745,66 @@ static void operand_w(FILE *f, const l0_cmvm *c, int k, int st, int w, int sh) {
     if (sh) fprintf(f, ", %d'd0}", sh);
 }
 
+/* Output j's result cast and ReLU written out (bit selects, OR/AND reductions of the bits above
+ * the result and one mux level) when the cast is AP_TRN (AP_RND is folded into the bias) or
+ * drops no bits, and AP_WRAP or AP_SAT: far cheaper than the generic comparators of
+ * l0_recast. `in` holds a signed inw-bit value with inf fraction bits, range [lo, hi]. Returns 0
+ * (nothing written) when it does not apply. */
+static int direct_cast(FILE *f, const l0_cmvm *c, int j, const char *in, int inw, int inf,
+                       l0_wide lo, l0_wide hi) {
+    const cout *o = &c->out[j];
+    const l0_fx_type *tr = &c->s.t_res;
+    int rw = tr->w, rs = tr->is_signed, d = inf - l0_fx_frac(tr);
+    if (d > 0 && o->t_cast.q != L0_FX_TRN) return 0;
+    if (o->t_cast.o != L0_FX_WRAP && o->t_cast.o != L0_FX_SAT) return 0;
+    if (d > 100 || d < -100) return 0;
+    /* t = floor(in / 2^d), wt bits */
+    int wt = d >= inw ? 1 : inw - d;
+    l0_wide tlo = shr(lo, d), thi = shr(hi, d);
+    fprintf(f, "  wire [%d:0] t%d = ", wt - 1, j);
+    if (d >= inw)
+        fprintf(f, "%s[%d];  // every bit below the result's LSB is dropped: the sign\n", in,
+                inw - 1);
+    else if (d >= 0)
+        fprintf(f, "%s[%d:%d];\n", in, inw - 1, d);
+    else
+        fprintf(f, "{%s, %d'd0};\n", in, -d);
+    int W = wt > rw + 2 ? wt : rw + 2; /* sign-extended so that the reductions have bits */
+    if (W > wt)
+        fprintf(f, "  wire [%d:0] u%d = {{%d{t%d[%d]}}, t%d};\n", W - 1, j, W - wt, j, wt - 1, j);
+    else
+        fprintf(f, "  wire [%d:0] u%d = t%d;\n", W - 1, j, j);
+    l0_wide omin = rs ? -((l0_wide)1 << (rw - 1)) : 0;
+    l0_wide omax = rs ? ((l0_wide)1 << (rw - 1)) - 1 : ((l0_wide)1 << rw) - 1;
+    int negp = tlo<0, hip = thi> omax, lop = tlo < omin;
+    char neg[48], hib[96], lob[96];
+    snprintf(neg, sizeof neg, negp ? "u%d[%d]" : "1'b0", j, W - 1);
+    if (o->t_cast.o == L0_FX_WRAP) {
+        fprintf(f, "  wire [%d:0] r%d = u%d[%d:0];  // AP_WRAP: the low bits\n", rw - 1, j, j,
+                rw - 1);
+        return 1;
+    }
+    if (hip)
+        snprintf(hib, sizeof hib, "(!u%d[%d] && |u%d[%d:%d])", j, W - 1, j, W - 2, rw - rs);
+    else
+        snprintf(hib, sizeof hib, "1'b0");
+    if (lop && rs)
+        snprintf(lob, sizeof lob, "(u%d[%d] && !(&u%d[%d:%d]))", j, W - 1, j, W - 2, rw - 1);
+    else
+        snprintf(lob, sizeof lob, "1'b0");
+    char mx[96], mn[96];
+    snprintf(mx, sizeof mx, "%d'h%llx", rw, (unsigned long long)omax);
+    snprintf(mn, sizeof mn, "%d'h%llx", rw,
+             (unsigned long long)((uint64_t)omin & (rw < 64 ? ((UINT64_C(1) << rw) - 1) : ~0ULL)));
+    fprintf(f, "  wire [%d:0] r%d = ", rw - 1, j);
+    if (!rs || (c->s.relu && rs)) /* negative values give 0 (unsigned AP_SAT, or the ReLU) */
+        fprintf(f, "%s ? %d'd0 : %s ? %s : u%d[%d:0];  // AP_SAT%s\n", neg, rw, hib, mx, j, rw - 1,
+                rs ? " and ReLU" : "");
+    else
+        fprintf(f, "%s ? %s : %s ? %s : u%d[%d:0];  // AP_SAT\n", hib, mx, lob, mn, j, rw - 1);
+    return 2;
+}
+
 void l0_cmvm_write_verilog(const l0_cmvm *c, FILE *f, const char *name) {
     const l0_cmvm_spec *s = &c->s;
     int xw = s->t_x.w, rw = s->t_res.w;
@@ -820,7 +880,6 @@ void l0_cmvm_write_verilog(const l0_cmvm *c, FILE *f, const char *name) {
                 fprintf(f, "n%d_q%d;\n", k, q - 1);
         }
     }
-    fprintf(f, "  /* verilator lint_on UNUSEDSIGNAL */\n\n");
     int af = l0_fx_frac(&s->t_acc);
     for (int j = 0; j < s->n_out; j++) {
         const cout *o = &c->out[j];
@@ -854,17 +913,23 @@ void l0_cmvm_write_verilog(const l0_cmvm *c, FILE *f, const char *name) {
             inf = af - o->e_acc;
             ins = 1;
         }
-        fprintf(f, "  wire [%d:0] r%d;\n", rw - 1, j);
-        fprintf(f, "  /* verilator lint_off PINCONNECTEMPTY */\n");
-        fprintf(f,
-                "  l0_recast #(.InW(%d), .InF(%d), .InSigned(%d), .OutW(%d), .OutF(%d), "
-                ".OutSigned(%d), .Quant(%d), .Ovf(%d)) u_r%d (\n"
-                "      .in_i(%s), .out_o(r%d), .ovf_o());\n",
-                inw, inf, ins, rw, l0_fx_frac(&s->t_res), s->t_res.is_signed, (int)o->t_cast.q,
-                (int)o->t_cast.o, j, r, j);
-        fprintf(f, "  /* verilator lint_on PINCONNECTEMPTY */\n");
+        int direct = 0;
+        if (ins && !o->wrap)
+            direct = direct_cast(f, c, j, r, inw, inf, S->kind == K_CONST ? S->cval : S->lo,
+                                 S->kind == K_CONST ? S->cval : S->hi);
+        if (!direct) {
+            fprintf(f, "  wire [%d:0] r%d;\n", rw - 1, j);
+            fprintf(f, "  /* verilator lint_off PINCONNECTEMPTY */\n");
+            fprintf(f,
+                    "  l0_recast #(.InW(%d), .InF(%d), .InSigned(%d), .OutW(%d), .OutF(%d), "
+                    ".OutSigned(%d), .Quant(%d), .Ovf(%d)) u_r%d (\n"
+                    "      .in_i(%s), .out_o(r%d), .ovf_o());\n",
+                    inw, inf, ins, rw, l0_fx_frac(&s->t_res), s->t_res.is_signed, (int)o->t_cast.q,
+                    (int)o->t_cast.o, j, r, j);
+            fprintf(f, "  /* verilator lint_on PINCONNECTEMPTY */\n");
+        }
         fprintf(f, "  wire [%d:0] y%d = ", rw - 1, j);
-        if (o->relu_mux)
+        if (o->relu_mux && direct != 2)
             fprintf(f, "r%d[%d] ? %d'd0 : r%d;  // ReLU\n", j, rw - 1, rw, j);
         else
             fprintf(f, "r%d;\n", j);
@@ -880,5 +945,5 @@ void l0_cmvm_write_verilog(const l0_cmvm *c, FILE *f, const char *name) {
         }
         fprintf(f, "  assign y_o[%d:%d] = y%d_q%d;\n\n", (j + 1) * rw - 1, j * rw, j, nq - 1);
     }
-    fprintf(f, "endmodule\n");
+    fprintf(f, "  /* verilator lint_on UNUSEDSIGNAL */\nendmodule\n");
 }
