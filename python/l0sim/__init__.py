@@ -371,7 +371,8 @@ def _opts(options: Dict[str, Any]) -> List[str]:
 def generate(output: PathLike, *, singles: Optional[int] = None, orbits: Optional[int] = None,
              crossings: Optional[int] = None, seed: Optional[int] = None,
              quiet: bool = True, **options: Any) -> Dict[str, Any]:
-    """Simulate clusters into a stimulus file with the C generator (`l0sim gen`, in process):
+    """Simulate clusters into a stimulus file with the C generator (`l0sim gen`: the executable
+    when one is found (exe rules of run()), else in process through libl0sim.so):
     singles=N single particles, or orbits=N / crossings=N bunch slots of a stream. Other
     options are `l0sim gen`'s, with underscores: mu=200, particle="pion", e_min=1, cells=64,
     hard_fraction=0.1, threads=2, ... The same seed and options give the same bytes. Returns
@@ -381,6 +382,19 @@ def generate(output: PathLike, *, singles: Optional[int] = None, orbits: Optiona
     args += _opts(options)
     if quiet:
         args.append("-q")
+    exe = None
+    try:
+        exe = _exe(None)
+    except FileNotFoundError:
+        pass
+    if exe:  # the executable when there is one: no getopt state shared between calls
+        r = subprocess.run([exe] + args, capture_output=True, text=True)
+        if r.returncode != 0:
+            lines = [ln for ln in r.stderr.replace("\r", "\n").splitlines() if ln.startswith("l0sim")]
+            raise L0simError(lines[-1] if lines else r.stderr.strip() or f"l0sim gen: exit {r.returncode}")
+        if not quiet and r.stderr:
+            sys.stderr.write(r.stderr)
+        return read_stimulus(output)
     argv_keep = [_ffi.new("char[]", a.encode()) for a in args]
     argv = _ffi.new("char *[]", argv_keep + [_ffi.NULL])
     # The command prints its errors (and progress) on stderr: capture fd 2 to carry the message.
