@@ -204,6 +204,19 @@ static void layer_name(const l0_model *m, int k, char *buf, size_t n) {
     snprintf(buf, n, "%s%d", k < m->n_phi ? "phi" : "rho", k < m->n_phi ? k : k - m->n_phi);
 }
 
+/* The data ports of layer idx of a chain: x_i from the network's input or the previous layer's
+ * a<idx-1>, y_o to a<idx> or the network's output. */
+static void put_chain_ports(FILE *f, int idx, int last) {
+    if (idx == 0)
+        fprintf(f, "      .x_i(x_i),\n");
+    else
+        fprintf(f, "      .x_i(a%d),\n", idx - 1);
+    if (!last)
+        fprintf(f, "      .y_o(a%d)\n  );\n", idx);
+    else
+        fprintf(f, "      .y_o(y_o)\n  );\n");
+}
+
 /* cmvm: the network as a chain of the generated layer modules l0_layer_NAME. */
 static void write_net_cmvm(FILE *f, const l0_model *m, const l0_rtl_cfg *c, int rho) {
     int k0 = rho ? m->n_phi : 0, k1 = rho ? l0_model_n_layers(m) : m->n_phi;
@@ -225,14 +238,7 @@ static void write_net_cmvm(FILE *f, const l0_model *m, const l0_rtl_cfg *c, int 
         layer_name(m, k, ln, sizeof ln);
         if (k + 1 < k1) fprintf(f, "  wire [%d:0] a%d;\n", L->n_out * L->t_res.w - 1, idx);
         fprintf(f, "  l0_layer_%s u_%s%d (\n      .clk_i(clk_i),\n", ln, rho ? "rho" : "phi", idx);
-        if (idx == 0)
-            fprintf(f, "      .x_i(x_i),\n");
-        else
-            fprintf(f, "      .x_i(a%d),\n", idx - 1);
-        if (k + 1 < k1)
-            fprintf(f, "      .y_o(a%d)\n  );\n", idx);
-        else
-            fprintf(f, "      .y_o(y_o)\n  );\n");
+        put_chain_ports(f, idx, k + 1 == k1);
     }
     fprintf(f, "endmodule\n\n");
 }
@@ -282,14 +288,7 @@ static void write_net(FILE *f, const l0_golden *g, const l0_rtl_cfg *c, int rho)
             fprintf(f, "%s", j ? (j % 8 ? ", " : ",\n               ") : "");
         }
         fprintf(f, "})\n  ) u_%s%d (\n      .clk_i(clk_i),\n", rho ? "rho" : "phi", idx);
-        if (idx == 0)
-            fprintf(f, "      .x_i(x_i),\n");
-        else
-            fprintf(f, "      .x_i(a%d),\n", idx - 1);
-        if (k + 1 < k1)
-            fprintf(f, "      .y_o(a%d)\n  );\n", idx);
-        else
-            fprintf(f, "      .y_o(y_o)\n  );\n");
+        put_chain_ports(f, idx, k + 1 == k1);
     }
     fprintf(f, "endmodule\n\n");
 }
