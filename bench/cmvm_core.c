@@ -32,7 +32,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     const l0_layer *L = l0_model_layer_c(&m, k);
-    const l0_fx_type *tx = k == 0 ? &m.t_in : k == m.n_phi ? &m.t_ksum : &L[-1].t_res;
+    const l0_fx_type *tx = l0_model_input_type(&m, k);
     int64_t *b = calloc((size_t)L->n_out, sizeof *b);
     l0_cmvm_spec s = {.n_in = L->n_in,
                       .n_out = L->n_out,

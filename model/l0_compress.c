@@ -19,12 +19,6 @@ void l0_compress_cfg_default(l0_compress_cfg *c) {
     c->sample = 4096;
 }
 
-static const l0_fx_type *input_type(const l0_model *m, int k) {
-    if (k == 0) return &m->t_in;
-    if (k == m->n_phi) return &m->t_ksum;
-    return &l0_model_layer_c(m, k - 1)->t_res;
-}
-
 static int64_t weight_raw(const l0_layer *L, size_t q, const int8_t *budget) {
     int64_t r = 0;
     if (l0_fx_from_double(L->w[q], &L->t_w, &r, NULL) != L0_FX_OK) r = 0;
@@ -33,7 +27,7 @@ static int64_t weight_raw(const l0_layer *L, size_t q, const int8_t *budget) {
 
 /* LUTs a digit of layer k costs: an adder about as wide as its input, copied per lane in phi. */
 static double digit_cost(const l0_model *m, int k, int phi_replicas) {
-    return (double)(input_type(m, k)->w + 2) * (k < m->n_phi ? phi_replicas : 1);
+    return (double)(l0_model_input_type(m, k)->w + 2) * (k < m->n_phi ? phi_replicas : 1);
 }
 
 static double estimate(const l0_model *m, int reps, int8_t *const *budget, l0_compress_layer *out) {

@@ -140,6 +140,13 @@ static inline l0_layer *l0_model_layer(l0_model *m, int k) {
 static inline const l0_layer *l0_model_layer_c(const l0_model *m, int k) {
     return k < m->n_phi ? &m->phi[k] : &m->rho[k - m->n_phi];
 }
+/* The type of Dense layer k's input under the numeric contract: input_t for the first phi
+ * layer, ksum_t for the first rho layer, the previous layer's result_t otherwise. */
+static inline const l0_fx_type *l0_model_input_type(const l0_model *m, int k) {
+    if (k == 0) return &m->t_in;
+    if (k == m->n_phi) return &m->t_ksum;
+    return &l0_model_layer_c(m, k - 1)->t_res;
+}
 /* Width of the phi output (the KSum vector). */
 static inline int l0_model_ksum_width(const l0_model *m) {
     return m->phi[m->n_phi - 1].n_out;

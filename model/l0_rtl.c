@@ -55,8 +55,6 @@ int l0_rtl_ksum_depth(const l0_rtl_cfg *c) {
     return l0_rtl_tree_depth(c->lanes, c->reg_every) + 1;
 }
 
-static const l0_fx_type *input_type(const l0_model *m, int k);
-
 /* The cmvm networks of every layer of g, in order: layer k's input range is the range of layer
  * k - 1's outputs (a ReLU's outputs are never negative), the input type's or ksum_t's at the
  * start of phi and rho. */
@@ -67,7 +65,7 @@ static int build_cmvm(const l0_golden *g, const l0_rtl_cfg *c, l0_cmvm **out, l0
     l0_wide lo = 0, hi = 0;
     for (int k = 0; k < n; k++) {
         const l0_layer *L = l0_model_layer_c(m, k);
-        const l0_fx_type *tx = input_type(m, k);
+        const l0_fx_type *tx = l0_model_input_type(m, k);
         if (k == 0 || k == m->n_phi) {
             lo = tx->is_signed ? -((l0_wide)1 << (tx->w - 1)) : 0;
             hi = tx->is_signed ? ((l0_wide)1 << (tx->w - 1)) - 1 : ((l0_wide)1 << tx->w) - 1;
@@ -194,12 +192,6 @@ static void put_type_params(FILE *f, const char *p, const l0_fx_type *t, int wit
     if (with_modes) fprintf(f, ", .%sQuant(%d)", p, (int)t->q);
 }
 
-static const l0_fx_type *input_type(const l0_model *m, int k) {
-    if (k == 0) return &m->t_in;
-    if (k == m->n_phi) return &m->t_ksum;
-    return &l0_model_layer_c(m, k - 1)->t_res;
-}
-
 static void layer_name(const l0_model *m, int k, char *buf, size_t n) {
     snprintf(buf, n, "%s%d", k < m->n_phi ? "phi" : "rho", k < m->n_phi ? k : k - m->n_phi);
 }
@@ -221,7 +213,7 @@ static void put_chain_ports(FILE *f, int idx, int last) {
 static void write_net_cmvm(FILE *f, const l0_model *m, const l0_rtl_cfg *c, int rho) {
     int k0 = rho ? m->n_phi : 0, k1 = rho ? l0_model_n_layers(m) : m->n_phi;
     const l0_layer *first = l0_model_layer_c(m, k0), *last = l0_model_layer_c(m, k1 - 1);
-    const l0_fx_type *tin = input_type(m, k0);
+    const l0_fx_type *tin = l0_model_input_type(m, k0);
     const char *name = rho ? "l0_rho_net" : "l0_phi_net";
     fprintf(f,
             "// %s: the %s network, %d multiplier-free layer%s (l0_layer_*.v), a register every\n"
@@ -251,7 +243,7 @@ static void write_net(FILE *f, const l0_golden *g, const l0_rtl_cfg *c, int rho)
     }
     int k0 = rho ? m->n_phi : 0, k1 = rho ? l0_model_n_layers(m) : m->n_phi;
     const l0_layer *first = l0_model_layer_c(m, k0), *last = l0_model_layer_c(m, k1 - 1);
-    const l0_fx_type *tin = input_type(m, k0);
+    const l0_fx_type *tin = l0_model_input_type(m, k0);
     const char *name = rho ? "l0_rho_net" : "l0_phi_net";
     fprintf(f, "// %s: the %s network, %d layer%s.\nmodule %s (\n  input  wire clk_i,\n", name,
             rho ? "rho (F)" : "phi", k1 - k0, k1 - k0 > 1 ? "s" : "", name);
@@ -261,7 +253,7 @@ static void write_net(FILE *f, const l0_golden *g, const l0_rtl_cfg *c, int rho)
             last->n_out, last->t_res.w);
     for (int k = k0; k < k1; k++) {
         const l0_layer *L = l0_model_layer_c(m, k);
-        const l0_fx_type *tx = input_type(m, k);
+        const l0_fx_type *tx = l0_model_input_type(m, k);
         int idx = k - k0;
         const int64_t *w = l0_golden_weights(g, k), *b = l0_golden_biases(g, k);
         if (k + 1 < k1) fprintf(f, "  wire [%d:0] a%d;\n", L->n_out * L->t_res.w - 1, idx);
@@ -430,7 +422,7 @@ static void write_layers_json(FILE *f, const l0_golden *g, const l0_rtl_cfg *c,
         const l0_layer *L = l0_model_layer_c(m, k);
         char ln[16], tx[64], tw[64], ta[64], tr[64];
         layer_name(m, k, ln, sizeof ln);
-        l0_fx_type_str(input_type(m, k), tx, sizeof tx);
+        l0_fx_type_str(l0_model_input_type(m, k), tx, sizeof tx);
         l0_fx_type_str(&L->t_w, tw, sizeof tw);
         l0_fx_type_str(&L->t_acc, ta, sizeof ta);
         l0_fx_type_str(&L->t_res, tr, sizeof tr);

@@ -321,13 +321,6 @@ void l0_trainer_free(l0_trainer *t) {
     free(t);
 }
 
-/* The layer's input type under the numeric contract. */
-static const l0_fx_type *input_type(const l0_model *m, int k) {
-    if (k == 0) return &m->t_in;
-    if (k == m->n_phi) return &m->t_ksum;
-    return &l0_model_layer_c(m, k - 1)->t_res;
-}
-
 /* Refresh the layers' weights from theta (and their quantized forms under QAT). */
 static void trainer_sync(l0_trainer *t) {
     for (int k = 0; k < t->nl; k++) {
@@ -430,11 +423,11 @@ l0_trainer *l0_trainer_create(const l0_model *m, bool qat, l0_err *err) {
             return NULL;
         }
         if (qat) {
-            l0_fx_plan_for_product(&L->prod, input_type(m, k), &S->t_w, &S->t_acc);
+            l0_fx_plan_for_product(&L->prod, l0_model_input_type(m, k), &S->t_w, &S->t_acc);
             l0_fx_plan_for_type(&L->res, &S->t_acc, &S->t_res);
             /* The fast accumulation of dense_q: products exact in accum_t and in int64, and
              * n_in of them (shifted) far from int64's limits. */
-            const l0_fx_type *tx = input_type(m, k);
+            const l0_fx_type *tx = l0_model_input_type(m, k);
             l0_wide mx =
                 -l0_fx_raw_min(tx) > l0_fx_raw_max(tx) ? -l0_fx_raw_min(tx) : l0_fx_raw_max(tx);
             l0_wide mw = -l0_fx_raw_min(&S->t_w) > l0_fx_raw_max(&S->t_w) ? -l0_fx_raw_min(&S->t_w)
