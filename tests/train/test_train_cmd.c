@@ -142,7 +142,7 @@ int main(void) {
     /* errors: exit 2, nothing written */
     struct {
         const char *what;
-        const char *args[8];
+        const char *args[12];
     } bad[] = {
         {"unknown option", {"--data", data, "--frob", "-o", none}},
         {"bad number", {"--data", data, "--epochs", "ten", "-o", none}},
@@ -155,10 +155,26 @@ int main(void) {
         {"unknown feature", {"--data", data, "--features", "energy,eta", "-o", none}},
         {"bad feature scale", {"--data", data, "--features", "energy:linear:0", "-o", none}},
         {"precision-from of another shape", {"--data", data, "--precision-from", big, "-o", none}},
+        {"compress without qat", {"--data", data, "--init", a, "--compress", "-o", none}},
+        {"negative loss constraint",
+         {"--data", data, "--init", a, "--qat", "--compress", "--max-loss-increase", "-0.1", "-o",
+          none}},
+        {"NaN loss constraint",
+         {"--data", data, "--init", a, "--qat", "--compress", "--max-loss-increase", "nan", "-o",
+          none}},
+        {"compress rounds out of range",
+         {"--data", data, "--init", a, "--qat", "--compress", "--compress-rounds", "0", "-o",
+          none}},
+        {"compress step out of range",
+         {"--data", data, "--init", a, "--qat", "--compress", "--compress-step", "1.5", "-o",
+          none}},
+        {"compress lanes out of range",
+         {"--data", data, "--init", a, "--qat", "--compress", "--compress-lanes", "65", "-o",
+          none}},
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         const char **x = bad[k].args;
-        rc = run(x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], END);
+        rc = run(x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], x[8], x[9], x[10], x[11], END);
         CHECK(rc == 2, "%s: exit %d, expected 2", bad[k].what, rc);
         CHECK(access(none, F_OK) != 0, "%s: an output file was written", bad[k].what);
     }
